@@ -1,0 +1,54 @@
+"""Helpers for Playwright tests of the Streamlit app (see tests/conftest.py)."""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+
+APP_IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+
+
+def wait_for_app(page, timeout: float = 60000) -> None:
+    """Wait until the script run has finished and the app stays idle.
+
+    Streamlit flips ``data-test-script-state`` to "running" on every rerun, and a page
+    may rerun right after its first render (query params, session seeding), so the idle
+    state is required to hold for a short settle time, not just to appear once.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    idle = page.locator(APP_IDLE)
+    while True:
+        left_ms = max(1000.0, (deadline - time.monotonic()) * 1000)
+        idle.wait_for(state="attached", timeout=left_ms)
+        page.wait_for_timeout(250)
+        if idle.count() == 1 and page.locator('[data-testid="stStatusWidget"]').count() == 0:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"app did not settle within {timeout:.0f} ms")
+
+
+def assert_no_exception(page) -> None:
+    """Fail with the exception text if the page shows a Streamlit exception box."""
+    exc = page.locator(EXCEPTION)
+    n = exc.count()
+    assert n == 0, f"page shows {n} exception(s): {exc.first.inner_text()[:2000]}"
+
+
+def goto(page, url: str, timeout: float = 60000) -> None:
+    """Open url, wait until the app is idle, and assert it shows no exception."""
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout)
+    wait_for_app(page, timeout=timeout)
+    assert_no_exception(page)
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot to artifacts/screenshots/NAME.png and return its path."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{safe}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
