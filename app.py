@@ -1,0 +1,14 @@
+"""normviz entry point: page config and navigation, nothing else.
+
+Run with `make run` (or `streamlit run app.py`). Each page is one file in pages/;
+add a page with one `st.Page(...)` line below.
+"""
+import streamlit as st
+
+st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", layout="wide")
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+]
+
+st.navigation(pages).run()

@@ -1,0 +1,90 @@
+"""Home page: what normviz is, the norms of the registry, links to the pillars."""
+from pathlib import Path
+
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from normviz.norms import NORMS
+
+PAGES_DIR = Path(__file__).resolve().parent
+
+# (page file, title, what it shows). A pillar is linked only once its page is in the
+# navigation of app.py; until then it is listed as coming, never as a dead link.
+PILLARS = [
+    ("pages/cube.py", "Cube",
+     "The N×C×H×W activation tensor as a 3D cube: pick a norm and an element, and the "
+     "cells that share its mean and variance light up, with the formula in live numbers."),
+    ("pages/image_lab.py", "Image lab",
+     "Your images as a batch: each norm's output side by side, and what it erases "
+     "(contrast, brightness, colour cast, style)."),
+    ("pages/training_lab.py", "Training lab",
+     "The same small network trained under different norms, side by side: loss, accuracy "
+     "and activation distributions as they move."),
+    ("pages/guide.py", "Guide",
+     "Which norm for CNNs, transformers, style transfer; what batch size does; "
+     "distributed training; what each costs. Each answer is an experiment you can run."),
+]
+
+KIND_WORDS = {
+    "activation": "activation",
+    "weight": "weights",
+    "stateful": "activation + running stats",
+}
+
+
+def _cell(text: str) -> str:
+    """Make text safe inside a markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def norms_table() -> str:
+    rows = [
+        "| Norm | What it does | Statistics pooled over | Acts on | Paper |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in NORMS.values():
+        paper = _cell(spec.paper)
+        if spec.arxiv:
+            paper = f"[{paper}]({spec.url})"
+        rows.append(
+            f"| **{_cell(spec.name)}** | {_cell(spec.description)} | {_cell(spec.pools)} "
+            f"| {KIND_WORDS.get(spec.kind, _cell(spec.kind))} | {paper} |"
+        )
+    return "\n".join(rows)
+
+
+def pillar(path: str, title: str, blurb: str) -> None:
+    with st.container(border=True, height="stretch"):
+        linked = False
+        if (PAGES_DIR.parent / path).is_file():
+            try:
+                st.page_link(path, label=f"**{title}**", icon=":material/arrow_forward:")
+                linked = True
+            except StreamlitAPIException:  # file exists but is not in app.py yet
+                pass
+        if not linked:
+            st.markdown(f"**{title}** · *coming*")
+        st.caption(blurb)
+
+
+st.title("normviz")
+st.markdown(
+    "**See what each normalization layer pools over, and what that does** to images "
+    "and to training. A normalization layer subtracts a mean and divides by a standard "
+    "deviation; the layers differ in *which values* share those statistics. "
+    "normviz draws those sets, applies every norm to real images and trains small "
+    "networks under each, all computed live by a small numpy/PyTorch library you can "
+    "also import in a notebook (`from normviz.norms import normalize`)."
+)
+
+for col, (path, title, blurb) in zip(st.columns(len(PILLARS)), PILLARS):
+    with col:
+        pillar(path, title, blurb)
+
+st.subheader(f"The {len(NORMS)} norms")
+st.markdown(norms_table())
+st.caption(
+    "Axes: N = samples in the batch, C = channels, H×W = spatial positions. "
+    "*Activation* norms normalize a layer's input; *weights* norms reparametrize the "
+    "weight tensor; *running stats* norms keep statistics from step to step."
+)
