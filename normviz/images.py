@@ -113,8 +113,9 @@ def _open(data: bytes):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"The image header claims a gigantic size ({exc}); refusing to decode "
-                         f"it. Images up to {MAX_PIXELS / 1e6:.0f} megapixels are accepted.") from exc
+        raise ImageError("The image header claims a gigantic size (a possible 'decompression "
+                         f"bomb'); refusing to decode it. Images up to {MAX_PIXELS / 1e6:.0f} "
+                         "megapixels are accepted.") from exc
     except UnidentifiedImageError as exc:
         hint = "first bytes: " + repr(data[:8])
         if _is_heif(data):
@@ -131,7 +132,7 @@ def _open(data: bytes):
     if w * h > MAX_PIXELS:
         raise ImageError(f"The image is {w}×{h} = {w * h / 1e6:.0f} megapixels, above the "
                          f"limit of {MAX_PIXELS / 1e6:.0f} megapixels (a guard against "
-                         "'decompression bombs'); downscale it before uploading.")
+                         "'decompression bombs' too); downscale it before uploading.")
     return im
 
 
