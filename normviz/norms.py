@@ -591,8 +591,10 @@ def normalize_eval(x, running_mean, running_var, *, eps: float = 1e-5) -> np.nda
     x = check_array(x)
     eps = check_eps(eps)
     N, C, H, W = x.shape
-    rm = np.broadcast_to(np.asarray(running_mean, dtype=np.float64).reshape(1, -1), (N, C))
-    rv = np.broadcast_to(np.asarray(running_var, dtype=np.float64).reshape(1, -1), (N, C))
-    if rm.shape[1] != C:
-        raise ValueError(f"running statistics have {rm.shape[1]} channels, the input has C={C}.")
+    rm = np.asarray(running_mean, dtype=np.float64).reshape(1, -1)
+    rv = np.asarray(running_var, dtype=np.float64).reshape(1, -1)
+    for r in (rm, rv):  # check before broadcasting: a length-1 vector would broadcast silently
+        if r.shape[1] != C:
+            raise ValueError(f"running statistics have {r.shape[1]} channels, the input has C={C}.")
+    rm, rv = np.broadcast_to(rm, (N, C)), np.broadcast_to(rv, (N, C))
     return _affine_per_nc(x, rm, 1.0 / np.sqrt(rv + eps))
