@@ -163,6 +163,9 @@ _GN_FIG1 = PaperTable(
     note="batch = images per GPU",
 )
 
+# Entries for santurkar, rnn, distributed and cost were pre-registered with placeholder text so
+# their modules (normviz.exp_santurkar, exp_rnn, exp_distributed, exp_cost) only need to land;
+# their authors edit the text in place.
 _SPECS: list[Experiment] = [
     Experiment(
         key="bn_figure1",
@@ -207,6 +210,167 @@ _SPECS: list[Experiment] = [
         related=("training_lab",),
     ),
     Experiment(
+        key="batch_instance",
+        title="Batch-Instance Norm: where contrast is noise and where it is signal",
+        question="style",
+        echoes="Nam & Kim 2018, Figure 2 (ρ histograms by depth) and Table 1",
+        paper=(
+            PaperTable(
+                source="Nam & Kim 2018, Figure 2: learned gates ρ, CIFAR-100 ResNet-110, fraction of gates per bin",
+                columns=("ρ bin", "all layers", "lower", "middle", "upper"),
+                rows=(("0.0–0.1", 0.10, 0.21, 0.13, 0.07), ("0.8–0.9", 0.06, 0.09, 0.08, 0.04),
+                      ("0.9–1.0", 0.72, 0.38, 0.64, 0.85)),
+                note="≈, read off the figure; bins 0.1–0.8 each hold 1–5 %",
+            ),
+            PaperTable(
+                source="Nam & Kim 2018, top-1 accuracy % (official repo, mean where ± std given)",
+                columns=("dataset", "BN", "BIN"),
+                rows=(("CIFAR-10 ResNet-110", 93.72, 94.29), ("CIFAR-100 ResNet-110", 74.26, 75.88),
+                      ("ImageNet ResNet-18", 69.89, 70.68), ("Office-Home average", 78.95, 80.08)),
+            ),
+        ),
+        look_for="When contrast is a nuisance, the first layer's gates drop towards IN (ρ → 0) "
+                 "while the last layer's stay near BN. When brightness is the label, IN erases it: "
+                 "IN alone fails and the gates stay with BN.",
+        run_path="normviz.exp_bin:run",
+        claim_path="normviz.exp_bin:claim",
+        figure_path="normviz.exp_bin:figure",
+        claim_text="Contrast nuisance: layer 1's mean ρ is at least 0.3 below the last layer's. "
+                   "Brightness as label: IN's accuracy is clearly below BN's and BIN's.",
+        how="3-conv CNN on digits; BIN with ρ init 1, ×10 lr, no weight decay, clipped to [0, 1].",
+        full_seconds=40,
+    ),
+    Experiment(
+        key="switchable",
+        title="Switchable Norm: what it learns at batch 32 and at batch 2",
+        question="batch",
+        echoes="Luo et al. 2019, Figure 7 (importance ratios vs batch setting and by depth)",
+        paper=(
+            PaperTable(
+                source="Luo et al. 2019: learned importance ratios, ResNet-50 ImageNet, averaged over layers",
+                columns=("(GPUs, batch/GPU)", "BN", "IN", "LN"),
+                rows=(("(8,32)", 0.58, 0.16, 0.25), ("(8,16)", 0.52, 0.19, 0.29), ("(8,8)", 0.40, 0.21, 0.40),
+                      ("(8,4)", 0.27, 0.25, 0.48), ("(8,2)", 0.15, 0.30, 0.55), ("(8,1)", 0.00, 0.52, 0.48)),
+                note="≈, read off the official blog's figure",
+            ),
+            PaperTable(
+                source="Luo et al. 2019: top-1 accuracy %, ResNet-50 ImageNet",
+                columns=("norm", "(8,32)", "(8,16)", "(8,8)", "(8,4)", "(8,2)"),
+                rows=(("BN", 76.4, 76.3, 75.2, 72.7, 65.3), ("GN", 75.9, 75.8, 76.0, 75.8, 75.9),
+                      ("SN", 76.9, 76.7, 76.7, 75.9, 75.6)),
+            ),
+        ),
+        look_for="At batch 2 the BN share of the *variance* collapses and LN takes over; the BN "
+                 "share of the mean drops much less (the batch variance is the noisier statistic).",
+        run_path="normviz.exp_switchable:run",
+        claim_path="normviz.exp_switchable:claim",
+        figure_path="normviz.exp_switchable:figure",
+        claim_text="BN's variance weight at batch 2 is at most half its value at batch 32.",
+        how="3-conv CNN on digits with Switchable Norm (biased variances), same samples seen at both batch sizes.",
+        full_seconds=30,
+    ),
+    Experiment(
+        key="santurkar",
+        title="Why does BN help? Noisy BN and the loss landscape",
+        question="why",
+        echoes="Santurkar et al. 2018, Figures 2 and 4 (noisy BN; loss and gradient along the gradient)",
+        paper=(PaperTable(
+            source="Santurkar et al. 2018, VGG on CIFAR-10",
+            columns=("setting", "test accuracy %"),
+            rows=(("no BN", 80.0), ("BN", 83.0)),
+            note="≈, single secondary source; noisy BN trains about as well as BN (plot only)",
+        ),),
+        look_for="Noisy BN's layer inputs move more than without BN, yet it trains about as well "
+                 "as BN; along the gradient, BN's loss and gradient change far less.",
+        run_path="normviz.exp_santurkar:run",
+        claim_path="normviz.exp_santurkar:claim",
+        figure_path="normviz.exp_santurkar:figure",
+        notes="The 'internal covariate shift' explanation of BN is contested.",
+        full_seconds=30,
+    ),
+    Experiment(
+        key="rnn",
+        title="RNNs and sequences: BN over time vs per-step BN vs LN",
+        question="rnn",
+        echoes="Ba, Kiros & Hinton 2016 (Layer Normalization), the motivation for LN in RNNs",
+        paper=(PaperTable(
+            source="Luo et al. 2019 (Switchable Norm), Figure 1a",
+            columns=("task", "norm SN selects"),
+            rows=(("LSTM (architecture search)", "LN"), ("style transfer", "IN"),
+                  ("classification backbone", "BN (mixed)")),
+            note="qualitative",
+        ),),
+        look_for="LN needs no batch statistics and no per-step statistics, so it works the same "
+                 "at every time step and every batch size.",
+        run_path="normviz.exp_rnn:run",
+        claim_path="normviz.exp_rnn:claim",
+        figure_path="normviz.exp_rnn:figure",
+        full_seconds=30,
+    ),
+    Experiment(
+        key="weight_norm",
+        title="Weight Norm, with and without mean-only BN",
+        question="cost",
+        echoes="Salimans & Kingma 2016, Table 1 (CIFAR-10 test error)",
+        paper=(PaperTable(
+            source="Salimans & Kingma 2016: CIFAR-10 test error %, modified ConvPool-CNN-C",
+            columns=("parameterization", "test error %"),
+            rows=(("normal", 8.43), ("Weight Norm", 8.46), ("BatchNorm", 8.05), ("WN + mean-only BN", 7.31)),
+            note="BN was ≈ 16 % slower per iteration; WN not noticeably slower",
+        ),),
+        look_for="‖v‖ only grows under plain SGD (the gradient is orthogonal to v), which slows "
+                 "the effective step; WN costs about nothing per step, BN more.",
+        run_path="normviz.exp_weightnorm:run",
+        claim_path="normviz.exp_weightnorm:claim",
+        figure_path="normviz.exp_weightnorm:figure",
+        full_seconds=30,
+    ),
+    Experiment(
+        key="keras",
+        title="The Keras BN-vs-LN example, as written and as a fair comparison",
+        question="cnn",
+        echoes="The Keras example comparing BatchNormalization and LayerNormalization on MNIST",
+        paper=(_GN_FIG1,),
+        look_for="As written, the two models differ in more than the norm (LN over channels per "
+                 "pixel, Keras momentum and ε); compared fairly, the gap is what the norm does.",
+        run_path="normviz.exp_keras:run",
+        claim_path="normviz.exp_keras:claim",
+        figure_path="normviz.exp_keras:figure",
+        full_seconds=60,
+    ),
+    Experiment(
+        key="distributed",
+        title="Distributed training, for real: per-device BN vs synchronized BN vs GN",
+        question="distributed",
+        echoes="Wu & He 2018, Figure 1 (batch per GPU) and the SyncBN practice",
+        paper=(_GN_FIG1,),
+        look_for="With ≤ 4 samples per process, per-device BN statistics are noisy; all-reducing "
+                 "them behaves like one big batch; GN does not care.",
+        run_path="normviz.exp_distributed:run",
+        claim_path="normviz.exp_distributed:claim",
+        figure_path="normviz.exp_distributed:figure",
+        full_seconds=60,
+    ),
+    Experiment(
+        key="gn_figures",
+        title="GN paper Figures 4 and 6: error curves and the last layer's responses",
+        question="cnn",
+        echoes="Wu & He 2018, Figure 4 (train/val error curves) and Figure 6 (percentiles of features)",
+        paper=(PaperTable(
+            source="Wu & He 2018: ResNet-50 ImageNet, batch 32/GPU, validation error %",
+            columns=("norm", "val error %"),
+            rows=(("BN", 23.6), ("LN", 25.3), ("IN", 28.4), ("GN", 24.1)),
+            note="GN also has lower *training* error than BN (Figure 4)",
+        ),),
+        look_for="GN's training error ends below BN's while BN's validation error is as low or "
+                 "lower (BN's batch noise regularises); without a norm the last layer's response "
+                 "percentiles spread out, with BN or GN they stay in a steady band.",
+        run_path="normviz.exp_gn_figures:run",
+        claim_path="normviz.exp_gn_figures:claim",
+        figure_path="normviz.exp_gn_figures:figure",
+        full_seconds=60,
+    ),
+    Experiment(
         key="invariances",
         title="LN paper Table 1, live: what each norm's output ignores",
         question="invariances",
@@ -235,6 +399,22 @@ _SPECS: list[Experiment] = [
         full_seconds=1,
         notes="With ε > 0, scaling the input by δ is the same as using ε/δ²: invariance to "
               "re-scaling is exact only for ε = 0.",
+    ),
+    Experiment(
+        key="cost",
+        title="Cost: time per step and activation memory of each norm",
+        question="cost",
+        echoes="Salimans & Kingma 2016 (BN ≈ 16 % slower per iteration) and the papers' accuracy tables",
+        paper=(PaperTable(
+            source="ResNet-50 ImageNet top-1 %, batch 32/GPU (GN and SN papers)",
+            columns=("norm", "top-1 %"),
+            rows=(("BN", 76.4), ("GN", 75.9), ("SN", 76.9), ("LN", 74.7), ("IN", 71.6)),
+        ),),
+        look_for="Measured ratios to BN on this machine, beside what each norm buys in accuracy.",
+        run_path="normviz.exp_cost:run",
+        claim_path="normviz.exp_cost:claim",
+        figure_path="normviz.exp_cost:figure",
+        full_seconds=30,
     ),
 ]
 
