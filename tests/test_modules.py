@@ -238,9 +238,12 @@ def test_ghost_batchnorm_equals_batchnorm_at_full_size_and_merges_remainder():
     np.testing.assert_allclose(ghost.running_var.numpy(), bn.running_var.numpy(), rtol=1e-12)
     # N = 7, ghost_size 3: ghost batches of 3 and 4 (the remainder joins the last one).
     x7 = _x((7, 3, 2, 2), seed=7)
-    out = _run(_module("ghost_batch", 3, 2, ghost_size=3), x7)
+    mod = _module("ghost_batch", 3, 2, ghost_size=3)
+    out = _run(mod, x7)
     np.testing.assert_allclose(out[:3], normalize(x7[:3], "batch"), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(out[3:], normalize(x7[3:], "batch"), rtol=1e-10, atol=1e-10)
+    means = [x7[:3].mean(axis=(0, 2, 3)), x7[3:].mean(axis=(0, 2, 3))]
+    np.testing.assert_allclose(mod.running_mean.numpy(), 0.1 * (means[0] + means[1]) / 2, rtol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------
