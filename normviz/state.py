@@ -198,3 +198,168 @@ class PageState:
     def bounds(cls, name: str) -> tuple:
         meta = next(f for f in fields(cls) if f.name == name).metadata
         return meta.get("lo"), meta.get("hi")
+
+
+# --- image lab ---
+
+IMAGE_LAB_VIEWS = ("side", "erase", "coupling", "stats", "feature", "style")
+_IMAGE_SAMPLES = ("china", "flower", "gradient", "checkerboard", "china_cast", "flower_low_contrast")
+_IMAGE_NORMS = ("batch", "batch_eval", "layer", "instance", "group", "rms", "batch_instance")
+
+
+@dataclass(frozen=True)
+class ImageLabState(PageState):
+    """Image lab controls. Images are referred to by their position in the batch (uploads
+    first, then the chosen samples); uploaded files themselves cannot live in a URL."""
+
+    view: str = param("side", choices=IMAGE_LAB_VIEWS, doc="which of the six views is open")
+    samples: tuple[str, ...] = param(_IMAGE_SAMPLES, choices=_IMAGE_SAMPLES,
+                                     doc="bundled images in the batch")
+    camera: bool = param(False, doc="show the camera input")
+    norms: tuple[str, ...] = param(_IMAGE_NORMS, choices=_IMAGE_NORMS, doc="views shown side by side")
+    groups: int = param(3, choices=(1, 3), doc="GroupNorm G in pixel space (C = 3)")
+    fgroups: int = param(9, choices=(1, 3, 9, 27), doc="GroupNorm G in feature space (C = 27)")
+    rho: float = param(0.5, lo=0.0, hi=1.0, doc="Batch-Instance gate ρ (1 = BN, 0 = IN)")
+    image: int = param(0, lo=0, hi=63, doc="the image studied (position in the batch)")
+    a: float = param(2.0, lo=0.25, hi=4.0, doc="contrast a in a·x + b")
+    b: float = param(0.1, lo=-1.0, hi=1.0, doc="brightness b in a·x + b")
+    gain_r: float = param(1.3, lo=0.25, hi=4.0)
+    gain_g: float = param(1.0, lo=0.25, hi=4.0)
+    gain_b: float = param(0.7, lo=0.25, hi=4.0)
+    clip: bool = param(False, doc="clip the changed image to [0, 1]")
+    mates_a: tuple[str, ...] = param(("flower", "gradient"), choices=_IMAGE_SAMPLES)
+    mates_b: tuple[str, ...] = param(("checkerboard", "china_cast", "flower_low_contrast"),
+                                     choices=_IMAGE_SAMPLES)
+    content: int = param(0, lo=0, hi=63)
+    style: int = param(1, lo=0, hi=63)
+    style2: int = param(-1, lo=-1, hi=63, doc="second style (−1 = none)")
+    weight2: float = param(0.5, lo=0.0, hi=1.0)
+    alpha: float = param(1.0, lo=0.0, hi=1.0)
+
+    def validate(self) -> tuple["ImageLabState", list[str]]:
+        notices = []
+        state = self
+        if len(set(self.samples)) != len(self.samples):
+            state = replace(state, samples=tuple(dict.fromkeys(self.samples)))
+        if not state.norms:
+            notices.append("No norm was selected; showing all of them.")
+            state = replace(state, norms=_IMAGE_NORMS)
+        return state, notices
+
+    def clamp_images(self, n_images: int) -> tuple["ImageLabState", list[str]]:
+        """Bring image indices inside a batch of ``n_images`` (known only on the page)."""
+        changes, notices = {}, []
+        for name in ("image", "content", "style"):
+            v = getattr(self, name)
+            if v >= n_images:
+                changes[name] = min(n_images - 1, 0 if name != "style" else 1)
+                notices.append(f"Image {v} is not in the batch of {n_images}; showing image "
+                               f"{changes[name]} instead.")
+        if self.style2 >= n_images:
+            changes["style2"] = -1
+            notices.append(f"Second style {self.style2} is not in the batch; none used.")
+        return (replace(self, **changes) if changes else self), notices
+
+
+# --- cube ---
+
+CUBE_VIEWS = ("all", "numbers", "noise", "sequence")
+_SEQ_KINDS = ("layer_D", "layer_LD", "rms_D", "batch_D")
+
+
+def _all_norms():
+    from normviz.norms import NORMS  # lazy: the registry imports numpy only
+
+    return list(NORMS)
+
+
+def _largest_divisor_at_most(n: int, k: int) -> int:
+    return max(d for d in range(1, n + 1) if n % d == 0 and d <= max(1, k))
+
+
+@dataclass(frozen=True)
+class CubeState(PageState):
+    """Cube explorer controls. Defaults follow the Group Norm paper's Figure 2: a small batch,
+    C = 6, G = 2. For the weight norms the cube shows a C×cin×k×k weight and (n, c, h, w) are
+    read as (o, i, kh, kw)."""
+
+    norm: str = param("group", choices=_all_norms, doc="registry key of the norm shown")
+    layout: str = param("paper", choices=("paper", "full"), doc="paper: N, C, H·W; full: N blocks of C×H×W")
+    N: int = param(2, lo=1, hi=8)
+    C: int = param(6, lo=1, hi=32)
+    H: int = param(4, lo=1, hi=16)
+    W: int = param(4, lo=1, hi=16)
+    G: int = param(2, lo=1, hi=32, doc="GroupNorm groups (a divisor of C)")
+    ghost: int = param(1, lo=1, hi=8, doc="Ghost BatchNorm ghost batch size (a divisor of N)")
+    eps: float = param(1e-5, lo=0.0, hi=1.0)
+    n: int = param(0, lo=0, hi=31)
+    c: int = param(0, lo=0, hi=31)
+    h: int = param(0, lo=0, hi=15)
+    w: int = param(0, lo=0, hi=15)
+    data: str = param("random", choices=("random", "image", "constant"))
+    seed: int = param(0, lo=0, hi=2 ** 31 - 1)
+    colour_all: bool = param(False, doc="one colour per statistic")
+    rho: tuple[float, ...] = param((0.5,), lo=0.0, hi=1.0, doc="BIN gate: one value, or one per channel")
+    sn_mode: str = param("logits", choices=("logits", "probabilities"))
+    sn_mean: tuple[float, ...] = param((0.0, 0.0, 0.0), lo=-20.0, hi=20.0, doc="SN μ weights (IN, LN, BN)")
+    sn_var: tuple[float, ...] = param((0.0, 0.0, 0.0), lo=-20.0, hi=20.0, doc="SN σ² weights (IN, LN, BN)")
+    cin: int = param(3, lo=1, hi=16, doc="weight tensor: input channels")
+    k: int = param(3, lo=1, hi=7, doc="weight tensor: kernel size")
+    view: str = param("all", choices=CUBE_VIEWS, doc="panel under the cube")
+    noise_data: str = param("digits", choices=("digits", "patches"))
+    seq: str = param("layer_D", choices=_SEQ_KINDS)
+    L: int = param(6, lo=1, hi=32)
+    D: int = param(8, lo=1, hi=64)
+    l: int = param(0, lo=0, hi=31)  # noqa: E741 - the token index is called l in the text
+    d: int = param(0, lo=0, hi=63)
+
+    @property
+    def is_weight(self) -> bool:
+        return self.norm in ("weight", "weight_standardization")
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """The tensor drawn: (N, C, H, W), or the weight (C_out, C_in, k, k) = (C, cin, k, k)."""
+        return (self.C, self.cin, self.k, self.k) if self.is_weight else (self.N, self.C, self.H, self.W)
+
+    @property
+    def index(self) -> tuple[int, int, int, int]:
+        return (self.n, self.c, self.h, self.w)
+
+    def validate(self) -> tuple["CubeState", list[str]]:
+        changes, notices = {}, []
+        if self.C % self.G:
+            g = _largest_divisor_at_most(self.C, self.G)
+            legal = ", ".join(str(d) for d in range(1, self.C + 1) if self.C % d == 0)
+            changes["G"] = g
+            notices.append(f"G = {self.G} does not divide C = {self.C} (GroupNorm splits the channels into "
+                           f"G equal groups); using G = {g}. Legal G for C = {self.C}: {legal}.")
+        if self.N % self.ghost:
+            g = _largest_divisor_at_most(self.N, self.ghost)
+            changes["ghost"] = g
+            notices.append(f"ghost batch size {self.ghost} does not divide N = {self.N}; using {g}.")
+        shape = replace(self, **changes).shape
+        axes = ("C_out", "C_in", "k", "k") if self.is_weight else ("N", "C", "H", "W")
+        for name, size, axis in zip(("n", "c", "h", "w"), shape, axes):
+            v = getattr(self, name)
+            if v >= size:
+                changes[name] = size - 1
+                notices.append(f"Selected {name} = {v} is outside the tensor ({axis} = {size}); using {name} = {size - 1}.")
+        if len(self.rho) not in (1, self.C):
+            changes["rho"] = (self.rho[0],) if self.rho else (0.5,)
+            notices.append(f"rho has {len(self.rho)} values but needs 1 (shared) or C = {self.C} (per channel); "
+                           f"using one shared ρ = {changes['rho'][0]:g}.")
+        for name in ("sn_mean", "sn_var"):
+            v = getattr(self, name)
+            if len(v) != 3 or (self.sn_mode == "probabilities" and min(v, default=0) < 0):
+                changes[name] = (0.0, 0.0, 0.0) if self.sn_mode == "logits" else (1.0, 1.0, 1.0)
+                notices.append(f"{name} needs 3 {'logits' if self.sn_mode == 'logits' else 'non-negative weights'} "
+                               f"(IN, LN, BN), got {', '.join(map(str, v)) or 'none'}; using equal weights.")
+        for name, size, axis in (("l", self.L, "L"), ("d", self.D, "D")):
+            v = getattr(self, name)
+            if v >= size:
+                changes[name] = size - 1
+                notices.append(f"Selected {name} = {v} is outside the sequence ({axis} = {size}); using {size - 1}.")
+        if self.n >= self.N and self.view == "sequence" and "n" not in changes:
+            changes["n"] = self.N - 1
+        return (replace(self, **changes) if changes else self), notices

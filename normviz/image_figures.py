@@ -1,0 +1,109 @@
+"""Pictures and plotly figures for the image lab (data in, figure or uint8 array out)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from normviz import features, images
+
+# Okabe–Ito, colour-blind safe; each norm also gets its own dash and marker (second cue).
+STYLE = {
+    "batch": ("#0072B2", "solid", "circle"),
+    "batch_eval": ("#D55E00", "dash", "square"),
+    "layer": ("#009E73", "dot", "diamond"),
+    "instance": ("#E69F00", "dashdot", "cross"),
+    "group": ("#CC79A7", "longdash", "x"),
+    "rms": ("#56B4E9", "longdashdot", "triangle-up"),
+    "batch_instance": ("#000000", "solid", "star"),
+}
+FLOOR = 1e-16  # log axes: exact zeros are drawn here (below float64 rounding)
+
+
+def mosaic(imgs: Sequence[np.ndarray], gap: int = 4, fill: int = 255) -> np.ndarray:
+    """Equal-sized uint8 (S, S, 3) images side by side with white gaps -> one uint8 image."""
+    imgs = list(imgs)
+    h, w = imgs[0].shape[:2]
+    out = np.full((h, len(imgs) * w + (len(imgs) - 1) * gap, 3), fill, np.uint8)
+    for i, im in enumerate(imgs):
+        out[:, i * (w + gap): i * (w + gap) + w] = im
+    return out
+
+
+def legend_strip(width: int = 512, height: int = 24, limit: float = images.DISPLAY_RANGE) -> np.ndarray:
+    """The fixed display mapping as a grey ramp from −limit (black) to +limit (white)."""
+    v = np.linspace(-limit, limit, width)
+    g = images.to_uint8(images.display(v, limit))
+    return np.repeat(np.repeat(g[None, :, None], height, axis=0), 3, axis=2)
+
+
+def filter_grid(scale: int = 12, gap: int = 3) -> np.ndarray:
+    """The 27 DCT filters as 3×3 RGB patches (0 -> grey), 3 rows (colour frequency) of 9."""
+    f = features.filters()  # (27, 3, 3, 3) = (k, colour, row, column)
+    m = np.abs(f).max()
+    tiles = images.to_uint8(0.5 + 0.5 * f.transpose(0, 2, 3, 1) / m)  # (27, 3, 3, 3) HWC
+    tiles = np.repeat(np.repeat(tiles, scale, axis=1), scale, axis=2)
+    rows = [mosaic(list(tiles[r * 9:(r + 1) * 9]), gap) for r in range(3)]
+    sep = np.full((gap, rows[0].shape[1], 3), 255, np.uint8)
+    return np.concatenate([rows[0], sep, rows[1], sep, rows[2]], axis=0)
+
+
+def heat_image(d: np.ndarray, vmax: float | None = None) -> np.ndarray:
+    """A non-negative map as a uint8 image with the cividis-like ramp dark blue -> yellow."""
+    vmax = float(d.max()) if vmax is None else vmax
+    t = np.clip(d / vmax, 0, 1) if vmax > 0 else np.zeros_like(d)
+    lo, hi = np.array([0.0, 0.13, 0.30]), np.array([1.0, 0.91, 0.27])
+    return images.to_uint8(lo + t[..., None] * (hi - lo))
+
+
+def _fig():
+    import plotly.graph_objects as go
+
+    return go
+
+
+def strength_figure(strengths: np.ndarray, curves: dict, labels: dict, *, title: str,
+                    x_title: str = "strength s (0 = original, 1 = your setting)"):
+    """Max-abs output change of each norm against the strength of the input change (log y)."""
+    go = _fig()
+    fig = go.Figure()
+    keep = np.asarray(strengths) > 0  # s = 0 is the identity: every change is exactly 0 there
+    for k, ys in curves.items():
+        colour, dash, symbol = STYLE.get(k, ("#444444", "solid", "circle"))
+        fig.add_trace(go.Scatter(x=np.asarray(strengths)[keep], y=np.maximum(np.asarray(ys)[keep], FLOOR), name=labels[k], mode="lines+markers",
+                                 line={"color": colour, "dash": dash}, marker={"symbol": symbol, "size": 7}))
+    fig.update_layout(title=title, height=340, margin={"l": 60, "r": 10, "t": 50, "b": 50},
+                      legend={"font": {"size": 11}}, yaxis_type="log",
+                      xaxis_title=x_title, yaxis_title="max |output change|")
+    return fig
+
+
+def histogram_figure(hists: dict, edges: np.ndarray, labels: dict, *, title: str):
+    """Value histograms as step lines (fractions), one per stage."""
+    go = _fig()
+    centres = (edges[:-1] + edges[1:]) / 2
+    fig = go.Figure()
+    for k, h in hists.items():
+        colour, dash, _ = STYLE.get(k, ("#777777", "solid", "circle"))
+        fig.add_trace(go.Scatter(x=centres, y=h, name=labels[k], mode="lines", line_shape="hvh",
+                                 line={"color": colour, "dash": dash, "width": 2}))
+    fig.update_layout(title=title, height=340, margin={"l": 60, "r": 10, "t": 50, "b": 50},
+                      xaxis_title=f"value (clipped to [{edges[0]:g}, {edges[-1]:g}])",
+                      yaxis_title="fraction of values")
+    return fig
+
+
+def sigma_figure(content: np.ndarray, target: np.ndarray, output: np.ndarray, *, title: str):
+    """Per-channel σ of the 27 feature maps: content, style target, output (log y)."""
+    go = _fig()
+    labels = features.filter_labels()
+    fig = go.Figure()
+    for name, v, colour, pattern in [("content", content, "#0072B2", ""), ("style (target)", target, "#E69F00", "/"),
+                                     ("output", output, "#009E73", "x")]:
+        fig.add_trace(go.Bar(x=labels, y=np.maximum(v, FLOOR), name=name, marker_color=colour,
+                             marker_pattern_shape=pattern))
+    fig.update_layout(title=title, barmode="group", height=340, yaxis_type="log",
+                      margin={"l": 60, "r": 10, "t": 50, "b": 80},
+                      xaxis_title="feature channel (colour, row, column frequency)",
+                      yaxis_title="σ over the image")
+    return fig
