@@ -7,6 +7,8 @@ import sys
 import numpy as np
 import pytest
 import torch
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from torch import nn
 
 from normviz import modules as M
@@ -14,7 +16,7 @@ from normviz.norms import NORMS, normalize, normalize_eval, normalize_weight
 
 torch.set_num_threads(1)
 
-# Shapes (N, C, H, W) that are legal for every spatial norm, including the small corners.
+# Shapes (N, C, H, W) legal for every norm (H·W ≥ 2), including N = 1, C = 1 and W = 1.
 SHAPES_2D = [(4, 6, 3, 5), (2, 4, 2, 1), (1, 2, 4, 4), (8, 1, 3, 3)]
 SHAPES_1D = [(6, 8), (2, 4), (12, 1)]
 
@@ -70,10 +72,6 @@ PLAIN_2D = ["batch", "layer", "instance", "group", "rms", "pono", "frn", "ghost_
 @pytest.mark.parametrize("key", PLAIN_2D)
 def test_forward_matches_reference_2d(key, shape):
     N, C, H, W = shape
-    if key == "instance" and H * W == 1:
-        pytest.fail("shape list must keep H·W ≥ 2")  # guard: the list above is chosen legal
-    if key in ("batch", "ghost_batch") and N * H * W == 1:
-        return
     groups = 2 if C % 2 == 0 else 1
     ghost = N // 2 if N % 2 == 0 and N >= 2 else N
     kw = {"groups": groups, "ghost_size": ghost}
@@ -482,3 +480,35 @@ def test_import_normviz_does_not_import_torch():
 def test_errors(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --------------------------------------------------------------------------------------------
+# Property: any legal shape, any activation key, train-mode forward equals the reference
+
+
+@given(N=st.integers(1, 5), C=st.sampled_from([1, 2, 3, 4, 6]), H=st.integers(1, 4), W=st.integers(1, 4),
+       key=st.sampled_from(["batch", "layer", "instance", "group", "batch_instance", "switchable", "rms",
+                            "ghost_batch", "pono", "frn"]),
+       seed=st.integers(0, 2**16))
+def test_property_forward_matches_reference(N, C, H, W, key, seed):
+    # Illegal shapes raise (tested above): IN-type norms need H·W ≥ 2, BN-type N·H·W ≥ 2.
+    assume(not (key in ("instance", "batch_instance", "switchable") and H * W == 1))
+    assume(not (key in ("batch", "batch_instance", "switchable") and N * H * W == 1))
+    rng = np.random.default_rng(seed)
+    x = _x((N, C, H, W), seed=seed)
+    groups = max(d for d in (1, 2, 3) if C % d == 0)
+    ghost = max(d for d in range(1, N + 1) if N % d == 0 and (d * H * W > 1 or d == N))
+    assume(not (key == "ghost_batch" and ghost * H * W == 1))
+    mod = _module(key, C, 2, groups=groups, ghost_size=ghost, **({"tlu": False} if key == "frn" else {}))
+    kw = {}
+    if key == "batch_instance":
+        kw["rho"] = rng.uniform(0, 1, C)
+        with torch.no_grad():
+            mod.rho.copy_(torch.from_numpy(kw["rho"]))
+    if key == "switchable":
+        with torch.no_grad():
+            mod.mean_logits.copy_(torch.from_numpy(rng.normal(0, 2, 3)))
+            mod.var_logits.copy_(torch.from_numpy(rng.normal(0, 2, 3)))
+        kw = {"mean_weights": mod.mean_weights.numpy(), "var_weights": mod.var_weights.numpy()}
+    ref = normalize(x, key, groups=groups, ghost_size=ghost if key == "ghost_batch" else None, eps=mod.eps, **kw)
+    np.testing.assert_allclose(_run(mod, x), ref, rtol=1e-9, atol=1e-9)
