@@ -363,3 +363,107 @@ class CubeState(PageState):
         if self.n >= self.N and self.view == "sequence" and "n" not in changes:
             changes["n"] = self.N - 1
         return (replace(self, **changes) if changes else self), notices
+
+
+# --- cube ---
+
+CUBE_VIEWS = ("all", "numbers", "noise", "sequence")
+_SEQ_KINDS = ("layer_D", "layer_LD", "rms_D", "batch_D")
+
+
+def _all_norms():
+    from normviz.norms import NORMS  # lazy: the registry imports numpy only
+
+    return list(NORMS)
+
+
+def _largest_divisor_at_most(n: int, k: int) -> int:
+    return max(d for d in range(1, n + 1) if n % d == 0 and d <= max(1, k))
+
+
+@dataclass(frozen=True)
+class CubeState(PageState):
+    """Cube explorer controls. Defaults follow the Group Norm paper's Figure 2: a small batch,
+    C = 6, G = 2. For the weight norms the cube shows a C×cin×k×k weight and (n, c, h, w) are
+    read as (o, i, kh, kw)."""
+
+    norm: str = param("group", choices=_all_norms, doc="registry key of the norm shown")
+    layout: str = param("paper", choices=("paper", "full"), doc="paper: N, C, H·W; full: N blocks of C×H×W")
+    N: int = param(2, lo=1, hi=8)
+    C: int = param(6, lo=1, hi=32)
+    H: int = param(4, lo=1, hi=16)
+    W: int = param(4, lo=1, hi=16)
+    G: int = param(2, lo=1, hi=32, doc="GroupNorm groups (a divisor of C)")
+    ghost: int = param(1, lo=1, hi=8, doc="Ghost BatchNorm ghost batch size (a divisor of N)")
+    eps: float = param(1e-5, lo=0.0, hi=1.0)
+    n: int = param(0, lo=0, hi=31)
+    c: int = param(0, lo=0, hi=31)
+    h: int = param(0, lo=0, hi=15)
+    w: int = param(0, lo=0, hi=15)
+    data: str = param("random", choices=("random", "image", "constant"))
+    seed: int = param(0, lo=0, hi=2 ** 31 - 1)
+    colour_all: bool = param(False, doc="one colour per statistic")
+    rho: tuple[float, ...] = param((0.5,), lo=0.0, hi=1.0, doc="BIN gate: one value, or one per channel")
+    sn_mode: str = param("logits", choices=("logits", "probabilities"))
+    sn_mean: tuple[float, ...] = param((0.0, 0.0, 0.0), lo=-20.0, hi=20.0, doc="SN μ weights (IN, LN, BN)")
+    sn_var: tuple[float, ...] = param((0.0, 0.0, 0.0), lo=-20.0, hi=20.0, doc="SN σ² weights (IN, LN, BN)")
+    cin: int = param(3, lo=1, hi=16, doc="weight tensor: input channels")
+    k: int = param(3, lo=1, hi=7, doc="weight tensor: kernel size")
+    view: str = param("all", choices=CUBE_VIEWS, doc="panel under the cube")
+    noise_data: str = param("digits", choices=("digits", "patches"))
+    seq: str = param("layer_D", choices=_SEQ_KINDS)
+    L: int = param(6, lo=1, hi=32)
+    D: int = param(8, lo=1, hi=64)
+    l: int = param(0, lo=0, hi=31)  # noqa: E741 - the token index is called l in the text
+    d: int = param(0, lo=0, hi=63)
+
+    @property
+    def is_weight(self) -> bool:
+        return self.norm in ("weight", "weight_standardization")
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """The tensor drawn: (N, C, H, W), or the weight (C_out, C_in, k, k) = (C, cin, k, k)."""
+        return (self.C, self.cin, self.k, self.k) if self.is_weight else (self.N, self.C, self.H, self.W)
+
+    @property
+    def index(self) -> tuple[int, int, int, int]:
+        return (self.n, self.c, self.h, self.w)
+
+    def validate(self) -> tuple["CubeState", list[str]]:
+        changes, notices = {}, []
+        if self.C % self.G:
+            g = _largest_divisor_at_most(self.C, self.G)
+            legal = ", ".join(str(d) for d in range(1, self.C + 1) if self.C % d == 0)
+            changes["G"] = g
+            notices.append(f"G = {self.G} does not divide C = {self.C} (GroupNorm splits the channels into "
+                           f"G equal groups); using G = {g}. Legal G for C = {self.C}: {legal}.")
+        if self.N % self.ghost:
+            g = _largest_divisor_at_most(self.N, self.ghost)
+            changes["ghost"] = g
+            notices.append(f"ghost batch size {self.ghost} does not divide N = {self.N}; using {g}.")
+        shape = replace(self, **changes).shape
+        axes = ("C_out", "C_in", "k", "k") if self.is_weight else ("N", "C", "H", "W")
+        for name, size, axis in zip(("n", "c", "h", "w"), shape, axes):
+            v = getattr(self, name)
+            if v >= size:
+                changes[name] = size - 1
+                notices.append(f"Selected {name} = {v} is outside the tensor ({axis} = {size}); using {name} = {size - 1}.")
+        if len(self.rho) not in (1, self.C):
+            changes["rho"] = (self.rho[0],) if self.rho else (0.5,)
+            notices.append(f"rho has {len(self.rho)} values but needs 1 (shared) or C = {self.C} (per channel); "
+                           f"using one shared ρ = {changes['rho'][0]:g}.")
+        for name in ("sn_mean", "sn_var"):
+            v = getattr(self, name)
+            if len(v) != 3 or (self.sn_mode == "probabilities" and min(v, default=0) < 0):
+                changes[name] = (0.0, 0.0, 0.0) if self.sn_mode == "logits" else (1.0, 1.0, 1.0)
+                notices.append(f"{name} needs 3 {'logits' if self.sn_mode == 'logits' else 'non-negative weights'} "
+                               f"(IN, LN, BN), got {', '.join(map(str, v)) or 'none'}; using equal weights.")
+        for name, size, axis in (("l", self.L, "L"), ("d", self.D, "D")):
+            v = getattr(self, name)
+            if v >= size:
+                changes[name] = size - 1
+                notices.append(f"Selected {name} = {v} is outside the sequence ({axis} = {size}); using {size - 1}.")
+        if self.n >= self.N and self.view == "sequence" and "n" not in changes:
+            changes["n"] = self.N - 1
+        return (replace(self, **changes) if changes else self), notices
