@@ -167,7 +167,7 @@ for f in files:
     img, extra = decode(digest, data)
     name = f.name if f is not camera_shot else "camera photo"
     if img is None:
-        st.error(f"{plain(name)} could not be used: {plain(extra)}", icon="🚫")
+        st.error(f"{plain(name)} could not be used: {plain(extra)}", icon=":material/block:")
         continue
     user.append((name, img))
     user_keys.append(digest)
