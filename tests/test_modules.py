@@ -57,6 +57,15 @@ def _affine(ref, gamma, beta):
     return ref
 
 
+def _sgd_step(groups):
+    """Plain SGD with weight decay on optimizer-style groups (torch.optim's first import costs seconds)."""
+    with torch.no_grad():
+        for g in groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    p -= g["lr"] * (p.grad + g["weight_decay"] * p)
+
+
 def _run(mod, x):
     return mod(torch.from_numpy(x)).detach().numpy()
 
@@ -129,13 +138,12 @@ def test_switchable_forward_matches_reference(shape):
 def test_switchable_starts_at_one_third_and_weights_sum_to_one():
     mod = M.SwitchableNorm(4)
     np.testing.assert_allclose(mod.mean_weights.numpy(), [1 / 3] * 3, rtol=1e-6)
-    opt = torch.optim.SGD(mod.parameters(), lr=0.5)
     x = torch.from_numpy(_x((4, 4, 3, 3), seed=2)).float()
     target = torch.randn(4, 4, 3, 3, generator=torch.Generator().manual_seed(0))
     for _ in range(5):
-        opt.zero_grad()
+        mod.zero_grad()
         (mod(x) - target).pow(2).mean().backward()
-        opt.step()
+        _sgd_step([{"params": list(mod.parameters()), "lr": 0.5, "weight_decay": 0.0}])
     assert not torch.allclose(mod.mean_weights, torch.full((3,), 1 / 3)), "the logits should have moved"
     for w in (mod.mean_weights, mod.var_weights):
         assert abs(float(w.sum()) - 1) < 1e-6 and bool((w >= 0).all())
@@ -268,16 +276,17 @@ def test_bin_rho_stays_in_unit_interval_with_huge_lr():
     model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), M.BatchInstanceNorm(4), nn.ReLU(),
                           nn.Conv2d(4, 4, 3, padding=1), M.BatchInstanceNorm(4))
     # A sane lr for the weights and a huge one for ρ, so ρ overshoots but nothing diverges.
-    opt = torch.optim.SGD(M.optimizer_param_groups(model, lr=0.01, weight_decay=1e-4, gate_lr_scale=1e5), lr=0.01)
-    assert opt.param_groups[1]["lr"] == pytest.approx(1e3) and opt.param_groups[1]["weight_decay"] == 0
-    assert opt.param_groups[0]["weight_decay"] == 1e-4
+    groups = M.optimizer_param_groups(model, lr=0.01, weight_decay=1e-4, gate_lr_scale=1e5)
+    assert groups[1]["lr"] == pytest.approx(1e3) and groups[1]["weight_decay"] == 0
+    assert groups[0]["weight_decay"] == 1e-4
+    assert [id(p) for p in groups[1]["params"]] == [id(p) for p in M.gate_parameters(model)]
     torch.manual_seed(0)
     left_one = False
     for step in range(6):
         x = torch.randn(4, 2, 5, 5)
-        opt.zero_grad()
+        model.zero_grad()
         model(x).pow(2).mean().backward()
-        opt.step()
+        _sgd_step(groups)
         raw = torch.cat([p.detach().clone() for p in M.gate_parameters(model)])
         M.clip_gates(model)
         rho = torch.cat([p.detach() for p in M.gate_parameters(model)])
