@@ -55,16 +55,16 @@ def norms_table() -> str:
 
 def pillar(path: str, title: str, blurb: str) -> None:
     with st.container(border=True, height="stretch"):
+        head, body = st.empty(), st.container()
+        body.caption(blurb)
         linked = False
         if (PAGES_DIR.parent / path).is_file():
             try:
-                st.page_link(path, label=f"**{title}**", icon=":material/arrow_forward:")
+                body.page_link(path, label=f"Open {title}", icon=":material/arrow_forward:")
                 linked = True
-            except StreamlitAPIException:  # file exists but is not in app.py yet
+            except StreamlitAPIException:  # the file exists but is not in app.py yet
                 pass
-        if not linked:
-            st.markdown(f"**{title}** · *coming*")
-        st.caption(blurb)
+        head.markdown(f"**{title}**" if linked else f"**{title}** · *coming*")
 
 
 st.title("normviz")

@@ -52,7 +52,7 @@ def pillar_states(at) -> dict[str, str]:
     """Pillar title -> "link" or "coming", as the page shows it."""
     states = {}
     for el in at.get("page_link"):
-        states[el.proto.label.strip("*")] = "link"
+        states[el.proto.label.removeprefix("Open ")] = "link"
     for m in at.markdown:
         hit = re.fullmatch(r"\*\*(.+)\*\* · \*coming\*", m.value)
         if hit:
