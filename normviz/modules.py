@@ -275,7 +275,8 @@ class WeightStandardization(nn.Module):
 
     per output filter i over its fan-in (C_in × k × k), with the **unbiased** std and ε added to
     the std, as the official layer. The raw W stays the trained parameter (``layer.weight``);
-    the forward pass uses Ŵ. Meant to be followed by an activation norm (GN or BN).
+    the forward pass uses Ŵ. Meant to be followed by an activation norm (GN or BN): alone,
+    unit-variance filters give each layer a gain of about √fan-in, and a deep stack blows up.
 
     Shape:
         As the wrapped layer; fan-in C_in·k·k ≥ 2.
