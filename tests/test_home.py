@@ -2,6 +2,7 @@
 linked only when their page is in the navigation, and every page opens in Chromium."""
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -16,7 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def nav_pages() -> list[str]:
     """Page files listed in app.py's st.navigation."""
-    return re.findall(r"st\.Page\(\s*[\"']([^\"']+)[\"']", (ROOT / "app.py").read_text())
+    return [p["file"] for p in nav_entries()]
+
+
+def nav_entries() -> list[dict]:
+    """Each st.Page(...) of app.py: file, url ("" for the default page) and title."""
+    out = []
+    for node in ast.walk(ast.parse((ROOT / "app.py").read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            kw = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            file = ast.literal_eval(node.args[0])
+            url = "" if kw.get("default") else kw.get("url_path", Path(file).stem)
+            out.append({"file": file, "url": url, "title": kw.get("title", Path(file).stem)})
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -105,12 +118,22 @@ def test_home_in_chromium(app_url, page):
 
 
 @pytest.mark.browser
-def test_every_page_in_the_navigation_opens(app_url, page):
+def test_navigation_lists_every_page(app_url, page):
     goto(page, app_url)
+    entries = nav_entries()
     links = page.locator('[data-testid="stSidebarNavLink"]')
-    pages = nav_pages()
-    # Streamlit shows the navigation only when there is more than one page.
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
-    assert len(hrefs) == (len(pages) if len(pages) > 1 else 0)
-    for href in hrefs:
-        goto(page, href if href.startswith("http") else app_url + "/" + href.lstrip("/"))
+    # Streamlit shows the navigation only when there is more than one page.
+    if len(entries) == 1:
+        assert hrefs == []
+    else:
+        assert [h.rstrip("/").rsplit("/", 1)[-1] if e["url"] else "" for h, e in zip(hrefs, entries)] \
+            == [e["url"] for e in entries]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("entry", nav_entries(), ids=lambda e: e["url"] or "home")
+def test_every_page_in_the_navigation_opens(app_url, page, entry):
+    goto(page, f"{app_url}/{entry['url']}")
+    main = page.locator('[data-testid="stMain"] [data-testid="stElementContainer"]')
+    assert main.count() > 0, f"{entry['file']} rendered nothing"
