@@ -13,6 +13,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8501
+# localhost only; `make run ADDRESS=0.0.0.0` serves the whole network (e.g. a classroom).
+ADDRESS ?= localhost
 TORCH_INDEX ?=
 IMAGE ?= normviz
 
@@ -39,7 +41,7 @@ install: $(VENV)/.stamp-run
 install-dev: $(VENV)/.stamp-dev
 
 run: $(VENV)/.stamp-run
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.stamp-dev
 	$(PY) -m pytest

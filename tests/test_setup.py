@@ -96,7 +96,7 @@ def test_make_torch_index_reaches_pip():
 
 def test_make_run_serves_on_8501():
     cmds = make_dry_run("run")
-    assert "-m streamlit run app.py --server.port 8501" in cmds
+    assert "-m streamlit run app.py --server.port 8501 --server.address localhost" in cmds
 
 
 def test_ci_script_is_strict_and_runs_make_test():
@@ -168,6 +168,8 @@ def test_dockerfile_installs_requirements_before_code():
 def test_dockerignore_keeps_venv_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".git" in ignored
+    for needed in ("app.py", "pages", "normviz", ".streamlit", "data"):
+        assert needed not in ignored, f".dockerignore drops {needed}, which the app needs"
 
 
 def test_app_pages_exist():
