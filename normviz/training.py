@@ -1,0 +1,695 @@
+"""Small, instrumented training runs on scikit-learn's 8×8 digits (the training lab's engine).
+
+``train(cfg)`` is a generator: it trains the model described by a :class:`TrainConfig` and
+yields a :class:`Snapshot` every ``cfg.log_every`` steps (and at step 0 and the last step).
+A snapshot holds what the BN and GN papers plot: loss, test accuracy (eval mode), the
+train-mode accuracy on the same probe data, seconds per step, and, for every hidden layer,
+the distribution of the norm's input and of the nonlinearity's input on a fixed probe batch
+(9 quantiles and a histogram), plus the "BN-paper unit" (unit 0 of the last hidden layer:
+its 15/50/85th percentiles) and the learned gates of Batch-Instance Norm (ρ) and Switchable
+Norm (mean/variance weights).
+
+Models
+------
+``"mlp"``   BN paper Figure 1: 64 → ``hidden`` × ``depth`` → 10, norm *before* the
+            nonlinearity (``Linear → norm → sigmoid``), weights ~ N(0, init_std²), biases 0.
+``"cnn"``   64-pixel images as 1×8×8: ``depth`` × (3×3 conv, padding 1 → norm → ReLU) at
+            8×8 (no pooling before the last norm, so H·W = 64 ≥ 4 for IN, BIN and SN), then a
+            global average pool and a linear classifier.
+
+Everything is deterministic: the same config gives the same numbers (one thread, private
+random generators for the initial weights and the data order). Divergence (a non-finite loss,
+or one far above its start) ends the run with a last snapshot whose ``diverged`` is True and
+whose ``message`` says at which step and what to change; ``train`` never raises for it.
+
+torch and scikit-learn are imported inside the functions, so importing this module is cheap.
+"""
+from __future__ import annotations
+
+import math
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Iterator
+
+import numpy as np
+
+# Quantile levels of the 9-number summary: min, the ±1.5σ, ±1σ, ±0.5σ points of a Gaussian, max.
+QUANTILE_LEVELS = (0.0, 0.0668, 0.1587, 0.3085, 0.5, 0.6915, 0.8413, 0.9332, 1.0)
+QUANTILE_LABELS = ("min", "6.68%", "15.87%", "30.85%", "50%", "69.15%", "84.13%", "93.32%", "max")
+BN_UNIT_LEVELS = (0.15, 0.50, 0.85)  # BN paper Figure 1(b, c)
+MODELS = ("mlp", "cnn")
+ACTIVATIONS = ("sigmoid", "relu", "tanh")
+LR_RULES = ("fixed", "linear")
+# Dataset variants (all from the bundled digits; a seeded factor per image, fixed for the run's split).
+DATASETS = {
+    "digits": "scikit-learn's 8×8 digits scaled to [0, 1]",
+    "digits_contrast": "digits, each image multiplied by a random contrast factor in [0, 2) "
+                       "(a 'style' nuisance the label does not depend on)",
+    "digits_brightness": "brightness is the label: each image is shown bright (×1, label 1) or "
+                         "dark (×0.5, label 0); which digit it is does not matter",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training run: model, norm, data, optimizer, instrumentation. Defaults: BN Figure 1.
+
+    ``norm`` is a registry key (``normviz.norms.NORMS``), ``"none"`` or a composite such as
+    ``"weight+mean_only"``; see ``normviz.modules.available_norms(dims)`` for what fits a model
+    (dims=1 for the MLP, 2 for the CNN).
+
+    Learning rate: with ``lr_rule="linear"`` the rate used is ``lr · batch_size / lr_batch``
+    (the linear scaling rule of Goyal et al. 2017); with ``"fixed"`` it is ``lr``. See
+    :attr:`effective_lr`.
+
+    Divergence: the run stops when the mini-batch loss is not finite, or exceeds
+    ``min(diverge_factor × start, max(diverge_ceiling, 2 × start))`` where ``start`` is the
+    first step's loss: 100× the start, or a cross-entropy of 50 (a healthy 10-class net starts
+    near ln 10 ≈ 2.3; a ReLU net whose units all died after a huge step sits near 90 forever
+    without ever becoming NaN), but never below twice a start that was already that high.
+    """
+
+    norm: str = "batch"
+    model: str = "mlp"
+    dataset: str = "digits"
+    batch_size: int = 60
+    steps: int = 3000
+    lr: float = 0.5
+    lr_rule: str = "fixed"
+    lr_batch: int = 16           # reference batch of the linear rule
+    momentum: float = 0.0        # SGD momentum; plain SGD as in the BN paper's MNIST run
+    weight_decay: float = 0.0    # not applied to BIN's ρ (as the official code)
+    seed: int = 0                # initial weights and data order
+    split_seed: int = 0          # the train/test split (kept fixed while seeds vary)
+    test_fraction: float = 0.2   # 360 of the 1797 digits are held out
+    init_std: float = 0.1        # weights ~ N(0, init_std²); None = torch's default init
+    activation: str = "sigmoid"  # the BN paper's MLP; the CNN always uses ReLU
+    hidden: int | None = None    # units (MLP, default 100) or channels (CNN, default 16) per layer
+    depth: int = 3               # hidden layers
+    groups: int | None = None    # G of GroupNorm (must divide the width); default: largest divisor ≤ 8
+    ghost_size: int = 4          # ghost batch size of Ghost BN
+    log_every: int = 50          # steps between snapshots
+    n_probe: int = 128           # probe batch for the distributions: the first n_probe test images
+    hist_bins: int = 40
+    hist_range: float = 8.0      # histogram over [−hist_range, hist_range]; outliers go to the end bins
+    diverge_factor: float = 100.0
+    diverge_ceiling: float = 50.0  # cross-entropy 50: the right class gets probability e⁻⁵⁰
+
+    def __post_init__(self):
+        check_config(self)
+
+    @property
+    def dims(self) -> int:
+        """1 for the MLP's (N, C) features, 2 for the CNN's (N, C, H, W)."""
+        return 1 if self.model == "mlp" else 2
+
+    @property
+    def width(self) -> int:
+        """Units per hidden layer (MLP) or channels per conv layer (CNN)."""
+        if self.hidden is not None:
+            return self.hidden
+        return 100 if self.model == "mlp" else 16
+
+    @property
+    def G(self) -> int:
+        """Groups of GroupNorm: ``groups``, or the largest divisor of the width that is ≤ 8."""
+        if self.groups is not None:
+            return self.groups
+        return max(g for g in range(1, 9) if self.width % g == 0)
+
+    @property
+    def effective_lr(self) -> float:
+        if self.lr_rule == "linear":
+            return self.lr * self.batch_size / self.lr_batch
+        return self.lr
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def label(self) -> str:
+        """Short legend label: 'batch · mlp · B=60 · lr=0.5'."""
+        return f"{self.norm} · {self.model} · B={self.batch_size} · lr={self.effective_lr:g}"
+
+
+def check_config(cfg: TrainConfig) -> TrainConfig:
+    """Validate a config; raise ``ValueError`` with a sentence that names, shows and fixes."""
+    if cfg.model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {cfg.model!r}.")
+    if cfg.dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)} (all from scikit-learn's bundled "
+                         f"8×8 digits), got {cfg.dataset!r}.")
+    if cfg.activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {cfg.activation!r}.")
+    if cfg.lr_rule not in LR_RULES:
+        raise ValueError(f"lr_rule must be 'fixed' or 'linear', got {cfg.lr_rule!r}.")
+    for name, lo in (("batch_size", 2), ("steps", 1), ("log_every", 1), ("width", 1), ("depth", 1),
+                     ("G", 1), ("ghost_size", 1), ("n_probe", 2), ("hist_bins", 2), ("lr_batch", 1)):
+        v = getattr(cfg, name)
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
+            raise ValueError(f"{name} must be a whole number ≥ {lo}, got {v!r}.")
+    if cfg.batch_size > 1437:
+        raise ValueError(f"batch_size={cfg.batch_size} is larger than the training set; use at most 1437.")
+    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise ValueError(f"lr must be a positive number, got {cfg.lr!r}; try 0.5 for the MLP.")
+    if not 0 <= cfg.momentum < 1:
+        raise ValueError(f"momentum must lie in [0, 1), got {cfg.momentum!r}; 0 is plain SGD, 0.9 is usual.")
+    if not (math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0):
+        raise ValueError(f"weight_decay must be ≥ 0, got {cfg.weight_decay!r}.")
+    if cfg.init_std is not None and not (math.isfinite(cfg.init_std) and cfg.init_std > 0):
+        raise ValueError(f"init_std must be a positive number (or None for torch's default), got "
+                         f"{cfg.init_std!r}; the BN paper uses small values such as 0.01.")
+    if not 0.05 <= cfg.test_fraction <= 0.5:
+        raise ValueError(f"test_fraction must lie in [0.05, 0.5], got {cfg.test_fraction!r}.")
+    if not (cfg.hist_range > 0 and cfg.diverge_factor > 1 and cfg.diverge_ceiling > 0):
+        raise ValueError("hist_range and diverge_ceiling must be positive and diverge_factor > 1.")
+    if cfg.norm in ("group", "weight_standardization+group") and cfg.width % cfg.G:
+        divisors = [g for g in range(1, cfg.width + 1) if cfg.width % g == 0]
+        raise ValueError(f"GroupNorm needs the width divisible by G: width={cfg.width}, G={cfg.G}; "
+                         f"try G in {', '.join(map(str, divisors[:10]))}.")
+    return cfg
+
+
+# ------------------------------------------------------------------------------------------------
+# Data
+
+
+@lru_cache(maxsize=4)
+def _digits_arrays(split_seed: int, test_fraction: float):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)  # pixel values 0..16 -> [0, 1]
+    order = np.random.RandomState(split_seed).permutation(len(y))
+    n_test = int(round(test_fraction * len(y)))
+    test, train = order[:n_test], order[n_test:]
+    for a in (X, y):
+        a.setflags(write=False)
+    return X[train], y[train].astype(np.int64), X[test], y[test].astype(np.int64)
+
+
+@lru_cache(maxsize=8)
+def _dataset_arrays(dataset: str, split_seed: int, test_fraction: float):
+    # The variants of DATASETS: one seeded factor per image (train and test alike).
+    Xtr, ytr, Xte, yte = _digits_arrays(split_seed, test_fraction)
+    if dataset == "digits":
+        return Xtr, ytr, Xte, yte
+    rng = np.random.RandomState(10_000 + split_seed)
+    out = []
+    for X, y in ((Xtr, ytr), (Xte, yte)):
+        if dataset == "digits_contrast":
+            factor = rng.uniform(0.0, 2.0, size=len(y)).astype(np.float32)
+        else:  # digits_brightness
+            y = rng.randint(0, 2, size=len(y)).astype(np.int64)
+            factor = np.where(y == 1, 1.0, 0.5).astype(np.float32)
+        X = X * factor[:, None]
+        for a in (X, y):
+            a.setflags(write=False)
+        out += [X, y]
+    return tuple(out)
+
+
+def load_data(cfg: TrainConfig):
+    """(X_train, y_train, X_test, y_test) as torch tensors; images are (N, 64) or (N, 1, 8, 8)."""
+    import torch
+
+    Xtr, ytr, Xte, yte = _dataset_arrays(cfg.dataset, cfg.split_seed, cfg.test_fraction)
+    shape = (-1, 64) if cfg.model == "mlp" else (-1, 1, 8, 8)
+    return (torch.from_numpy(Xtr.copy()).reshape(shape), torch.from_numpy(ytr.copy()),
+            torch.from_numpy(Xte.copy()).reshape(shape), torch.from_numpy(yte.copy()))
+
+
+# ------------------------------------------------------------------------------------------------
+# Models
+
+
+def _act(name: str):
+    from torch import nn
+
+    return {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}[name]()
+
+
+def build_model(cfg: TrainConfig):
+    """The model of ``cfg`` with its initial weights (deterministic in ``cfg.seed``).
+
+    Returns an ``nn.Sequential`` of hidden blocks ``Sequential(layer, norm, act)`` and a head.
+    """
+    import torch
+    from torch import nn
+
+    from normviz.modules import normed_layer
+
+    opts = {"groups": cfg.G, "ghost_size": cfg.ghost_size}
+    blocks = []
+    width_in = 64 if cfg.model == "mlp" else 1
+    for _ in range(cfg.depth):
+        if cfg.model == "mlp":
+            layer = nn.Linear(width_in, cfg.width)
+            act = _act(cfg.activation)
+        else:
+            layer = nn.Conv2d(width_in, cfg.width, 3, padding=1)  # 8×8 stays 8×8
+            act = nn.ReLU()
+        layer, norm = normed_layer(cfg.norm, layer, cfg.width, dims=cfg.dims, **opts)
+        blocks.append(nn.Sequential(layer, norm, act))
+        width_in = cfg.width
+    head = [nn.Linear(width_in, 10)] if cfg.model == "mlp" else [
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width_in, 10)]
+    model = nn.Sequential(*blocks, nn.Sequential(*head))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            base = name.rsplit(".", 1)[-1]
+            # Weight Norm parametrizes the weight as g·v/‖v‖: initialize v, keep g from the factory.
+            if base in ("weight", "original", "original1") and p.dim() >= 2:
+                std = cfg.init_std if cfg.init_std is not None else 1.0 / math.sqrt(p[0].numel())
+                p.copy_(torch.randn(p.shape, generator=gen) * std)
+            elif base == "bias" and p.dim() == 1 and not _is_norm_param(model, name):
+                p.zero_()
+    _reset_weight_norm_gain(model)
+    return model
+
+
+def _is_norm_param(model, name: str) -> bool:
+    # Parameters of a block's norm module (index 1 of the block) keep the factory's init.
+    parts = name.split(".")
+    return len(parts) >= 3 and parts[1] == "1"
+
+
+def _reset_weight_norm_gain(model) -> None:
+    # With Weight Norm, g = ‖v‖ at init keeps the initial function equal to the plain layer's.
+    from torch.nn.utils import parametrize
+
+    for m in model.modules():
+        if parametrize.is_parametrized(m, "weight"):
+            plist = m.parametrizations.weight
+            if hasattr(plist, "original0") and hasattr(plist, "original1"):
+                import torch
+
+                with torch.no_grad():
+                    v = plist.original1
+                    plist.original0.copy_(v.flatten(1).norm(dim=1).reshape(plist.original0.shape))
+
+
+def pytorch_snippet(cfg: TrainConfig) -> str:
+    """Runnable PyTorch code of the configured model and its training loop (torch.nn only when
+    the norm has a torch.nn module; otherwise it uses ``normviz.modules``)."""
+    dims = cfg.dims
+    builtin = {
+        "none": "nn.Identity()",
+        "batch": "nn.BatchNorm1d({c})" if dims == 1 else "nn.BatchNorm2d({c})",
+        "layer": "nn.LayerNorm({c})" if dims == 1 else "nn.GroupNorm(1, {c})",
+        "group": f"nn.GroupNorm({cfg.G}, {{c}})",
+        "instance": "nn.InstanceNorm2d({c}, affine=True)",
+        "rms": "nn.RMSNorm({c})" if dims == 1 else None,
+    }.get(cfg.norm)
+    lines = ['"""' + f"normviz training lab: {cfg.label()} (generated by normviz.training.pytorch_snippet)." + '"""',
+             "import torch", "from torch import nn", "from sklearn.datasets import load_digits", ""]
+    if builtin is None:
+        lines += ["from normviz.modules import normed_layer  # this norm has no torch.nn module", ""]
+    lines += [f"torch.manual_seed({cfg.seed})", "X, y = load_digits(return_X_y=True)",
+              "X = torch.tensor(X / 16.0, dtype=torch.float32)" +
+              (".reshape(-1, 1, 8, 8)" if cfg.model == "cnn" else ""),
+              "y = torch.tensor(y)",
+              f"order = torch.randperm(len(y), generator=torch.Generator().manual_seed({cfg.split_seed}))",
+              f"n_test = {int(round(cfg.test_fraction * 1797))}",
+              "Xte, yte, Xtr, ytr = X[order[:n_test]], y[order[:n_test]], X[order[n_test:]], y[order[n_test:]]",
+              "", "blocks, width = [], " + ("64" if cfg.model == "mlp" else "1"),
+              f"for _ in range({cfg.depth}):"]
+    layer = (f"nn.Linear(width, {cfg.width})" if cfg.model == "mlp"
+             else f"nn.Conv2d(width, {cfg.width}, 3, padding=1)")
+    act = {"sigmoid": "nn.Sigmoid()", "relu": "nn.ReLU()", "tanh": "nn.Tanh()"}[
+        cfg.activation if cfg.model == "mlp" else "relu"]
+    if builtin is None:
+        lines += [f"    layer, norm = normed_layer({cfg.norm!r}, {layer}, {cfg.width}, dims={dims}, "
+                  f"groups={cfg.G}, ghost_size={cfg.ghost_size})"]
+    else:
+        lines += [f"    layer, norm = {layer}, {builtin.format(c=cfg.width)}"]
+    lines += [f"    blocks.append(nn.Sequential(layer, norm, {act}))", f"    width = {cfg.width}"]
+    head = ("nn.Linear(width, 10)" if cfg.model == "mlp"
+            else "nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, 10)")
+    lines += [f"model = nn.Sequential(*blocks, {head})"]
+    if cfg.init_std is not None:
+        lines += ["with torch.no_grad():", "    for name, p in model.named_parameters():",
+                  "        if p.dim() >= 2:", f"            p.normal_(0.0, {cfg.init_std!r})"]
+    lines += [f"opt = torch.optim.SGD(model.parameters(), lr={cfg.effective_lr!r}, "
+              f"momentum={cfg.momentum!r}, weight_decay={cfg.weight_decay!r})",
+              "loss_fn = nn.CrossEntropyLoss()", "step = 0",
+              f"while step < {cfg.steps}:", "    perm = torch.randperm(len(ytr))",
+              f"    for i in range(0, len(perm) - {cfg.batch_size} + 1, {cfg.batch_size}):",
+              f"        idx = perm[i:i + {cfg.batch_size}]", "        model.train()",
+              "        loss = loss_fn(model(Xtr[idx]), ytr[idx])",
+              "        opt.zero_grad()", "        loss.backward()", "        opt.step()", "        step += 1",
+              f"        if step == {cfg.steps}:", "            break",
+              "model.eval()", "with torch.no_grad():",
+              "    print('test accuracy', (model(Xte).argmax(1) == yte).float().mean().item())", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------
+# Snapshots
+
+
+@dataclass
+class LayerStats:
+    """Distributions of one hidden layer on the probe batch (eval mode).
+
+    ``norm_input_*``: the norm's input (the linear/conv output); ``act_input_*``: the
+    nonlinearity's input (after norm and affine). Quantiles at ``QUANTILE_LEVELS``; histogram
+    counts over ``Snapshot.hist_edges`` (values outside go to the end bins).
+    """
+
+    name: str
+    norm_input_q: list[float]
+    norm_input_hist: list[int]
+    act_input_q: list[float]
+    act_input_hist: list[int]
+
+
+@dataclass
+class Snapshot:
+    """What ``train`` reports every ``log_every`` steps (plain floats and lists: JSON-ready)."""
+
+    step: int
+    loss: float                # mean mini-batch loss since the last snapshot (step 0: probe loss)
+    test_loss: float           # cross-entropy on the probe batch, eval mode
+    test_acc: float            # accuracy on the probe batch (test images), eval mode
+    train_mode_acc: float      # same images, train mode, in chunks of batch_size (no stat updates)
+    sec_per_step: float        # mean wall time of a training step since the last snapshot
+    elapsed: float             # seconds since the run started (training + instrumentation)
+    lr: float
+    layers: list[LayerStats]
+    bn_unit: list[float]       # 15/50/85th percentiles of unit 0 of the last hidden layer's act input
+    rho: list[list[float]] | None = None           # BIN ρ per layer (per channel)
+    sn_mean: list[list[float]] | None = None       # SN mean weights (IN, LN, BN) per layer
+    sn_var: list[list[float]] | None = None        # SN variance weights (IN, LN, BN) per layer
+    hist_edges: list[float] = field(default_factory=list)
+    diverged: bool = False
+    done: bool = False
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Snapshot":
+        d = dict(d)
+        d["layers"] = [LayerStats(**layer) for layer in d["layers"]]
+        return cls(**d)
+
+
+def _finite(v: float) -> float:
+    return float(v) if math.isfinite(v) else float("nan")
+
+
+MAX_SUMMARY_VALUES = 16384  # quantiles/histograms of bigger tensors use a fixed subsample
+
+
+@lru_cache(maxsize=16)
+def _subsample_index(n: int):
+    import torch
+
+    idx = np.sort(np.random.RandomState(0).choice(n, MAX_SUMMARY_VALUES, replace=False))
+    return torch.from_numpy(idx)
+
+
+def _summary(values, edges, levels=QUANTILE_LEVELS):
+    """Quantiles at ``levels`` and histogram counts over ``edges`` of all values of a tensor.
+
+    Tensors with more than ``MAX_SUMMARY_VALUES`` values are summarized on a fixed random
+    subsample of that size (min and max stay exact). Values outside the edges are counted in
+    the end bins. One sort serves both (torch.quantile is several times slower here).
+    """
+    flat = values.detach().reshape(-1)
+    exact_min, exact_max = None, None
+    if flat.numel() > MAX_SUMMARY_VALUES:
+        exact_min, exact_max = flat.min().item(), flat.max().item()
+        flat = flat[_subsample_index(flat.numel())]
+    s = np.sort(flat.numpy().astype(np.float64))
+    s = s[np.isfinite(s)]
+    n = len(s)
+    if n == 0:
+        return [float("nan")] * len(levels), [0] * (len(edges) - 1)
+    pos = np.asarray(levels) * (n - 1)  # linear interpolation, as numpy/torch "linear"
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    q = s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    if exact_min is not None and math.isfinite(exact_min) and math.isfinite(exact_max):
+        q[np.asarray(levels) == 0.0] = exact_min
+        q[np.asarray(levels) == 1.0] = exact_max
+    cuts = np.searchsorted(s, edges[1:-1], side="left")
+    hist = np.diff(np.concatenate([[0], cuts, [n]]))
+    return q.tolist(), hist.astype(int).tolist()
+
+
+class _Probe:
+    """Forward hooks that capture each hidden block's norm input and nonlinearity input."""
+
+    def __init__(self, model, n_probe: int):
+        self.n_probe = n_probe
+        self.captured: dict[int, tuple] = {}
+        self.handles = []
+        self.active = False
+        for i, block in enumerate(list(model)[:-1]):
+            self.handles.append(block[1].register_forward_hook(self._hook(i)))
+
+    def _hook(self, i):
+        def hook(module, inputs, output):
+            if self.active:
+                k = self.n_probe  # the probe batch is the first n_probe images of the forward pass
+                self.captured[i] = (inputs[0].detach()[:k], output.detach()[:k])
+        return hook
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+@contextmanager
+def _threads(n: int):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _buffers(model):
+    return [b.detach().clone() for b in model.buffers()]
+
+
+def _restore(model, saved):
+    import torch
+
+    with torch.no_grad():
+        for b, s in zip(model.buffers(), saved):
+            b.copy_(s)
+
+
+def _gates(model) -> tuple:
+    from normviz.modules import norm_gates
+
+    gates = norm_gates(model).values()  # in layer order
+    rho = [list(map(float, g["rho"])) for g in gates if "rho" in g] or None
+    sn_mean = [list(map(float, g["mean_weights"])) for g in gates if "mean_weights" in g] or None
+    sn_var = [list(map(float, g["var_weights"])) for g in gates if "var_weights" in g] or None
+    return rho, sn_mean, sn_var
+
+
+def _snapshot(model, probe, cfg, Xp, yp, *, step, loss, sec_per_step, elapsed, edges) -> Snapshot:
+    import torch
+    import torch.nn.functional as F
+
+    was_training = model.training
+    with torch.no_grad():
+        model.eval()
+        probe.active = True
+        logits = model(Xp)
+        probe.active = False
+        test_loss = _finite(F.cross_entropy(logits, yp).item())
+        test_acc = (logits.argmax(1) == yp).float().mean().item()
+        # Train mode on the same images, in chunks of the training batch size, as the network
+        # sees data while it trains; running statistics are saved and restored around it.
+        saved = _buffers(model)
+        model.train()
+        B = cfg.batch_size
+        n = (len(yp) // B) * B
+        correct = 0
+        for i in range(0, n, B):
+            correct += (model(Xp[i:i + B]).argmax(1) == yp[i:i + B]).sum().item()
+        train_mode_acc = correct / max(n, 1)
+        _restore(model, saved)
+    model.train(was_training)
+    layers = []
+    for i in sorted(probe.captured):
+        z, a = probe.captured[i]
+        zq, zh = _summary(z, edges)
+        aq, ah = _summary(a, edges)
+        layers.append(LayerStats(f"layer {i + 1}", zq, zh, aq, ah))
+    last = probe.captured[max(probe.captured)][1]
+    unit0 = last[:, 0]  # (N,) for the MLP, (N, H, W) for the CNN
+    bn_unit = _summary(unit0, edges, BN_UNIT_LEVELS)[0]
+    probe.captured.clear()
+    rho, sn_mean, sn_var = _gates(model)
+    return Snapshot(step=step, loss=_finite(loss), test_loss=test_loss, test_acc=test_acc,
+                    train_mode_acc=train_mode_acc, sec_per_step=sec_per_step, elapsed=elapsed,
+                    lr=cfg.effective_lr, layers=layers, bn_unit=bn_unit, rho=rho, sn_mean=sn_mean,
+                    sn_var=sn_var, hist_edges=list(map(float, edges)))
+
+
+def _suggest_lr(lr: float) -> float:
+    # One order of magnitude lower, but never above the BN-paper setting that is known to work.
+    return float(f"{min(lr / 10, 0.5):.3g}")
+
+
+def divergence_message(cfg: TrainConfig, step: int, loss: float, start: float) -> str:
+    what = ("became not a number (NaN or infinite)" if not math.isfinite(loss)
+            else f"grew to {loss:.3g}, {loss / start:.0f}× its start ({start:.3g})")
+    return (f"Training diverged at step {step}: the loss {what}. The learning rate is too large for "
+            f"this setting; lower lr from {cfg.effective_lr:g} to {_suggest_lr(cfg.effective_lr):g}"
+            f"{' or add a normalization layer' if cfg.norm == 'none' else ''}.")
+
+
+def train(cfg: TrainConfig, *, instrument: bool = True) -> Iterator[Snapshot]:
+    """Train ``cfg``'s model on the digits and yield a :class:`Snapshot` every ``log_every`` steps.
+
+    Yields at step 0 (before any update), every ``cfg.log_every`` steps, and at the last step
+    (``done=True``). Divergence yields a final snapshot with ``diverged=True`` and a message.
+    ``instrument=False`` skips all snapshots but the last (for benchmarks and sweeps).
+
+    Uses one thread while it computes (restored between yields), so runs are reproducible.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from normviz.modules import clip_gates, optimizer_param_groups
+
+    check_config(cfg)
+    t_start = time.perf_counter()
+    with _threads(1):
+        Xtr, ytr, Xte, yte = load_data(cfg)
+        Xp, yp = Xte, yte  # accuracies on the whole test set; distributions on its first n_probe
+        model = build_model(cfg)
+        groups = optimizer_param_groups(model, lr=cfg.effective_lr, weight_decay=cfg.weight_decay)
+        opt = torch.optim.SGD(groups, lr=cfg.effective_lr, momentum=cfg.momentum,
+                              weight_decay=cfg.weight_decay)
+        probe = _Probe(model, cfg.n_probe)
+        edges = np.linspace(-cfg.hist_range, cfg.hist_range, cfg.hist_bins + 1)
+        gen = torch.Generator().manual_seed(cfg.seed + 7919)  # data order, separate from init
+        B = cfg.batch_size
+        n_batches = len(ytr) // B  # drop the ragged last batch: every step sees exactly B images
+        snap = None
+        if instrument:
+            snap = _snapshot(model, probe, cfg, Xp, yp, step=0, loss=float("nan"), sec_per_step=0.0,
+                             elapsed=time.perf_counter() - t_start, edges=edges)
+            snap.loss = snap.test_loss
+    if snap is not None:
+        yield snap
+    step, start_loss = 0, None
+    interval_loss, interval_n, interval_time = 0.0, 0, 0.0
+    perm, pos = None, n_batches
+    try:
+        while step < cfg.steps:
+            with _threads(1):
+                todo = min(cfg.log_every, cfg.steps - step) if instrument else cfg.steps - step
+                diverged = False
+                model.train()
+                t0 = time.perf_counter()
+                for _ in range(todo):
+                    if pos >= n_batches:
+                        perm, pos = torch.randperm(len(ytr), generator=gen), 0
+                    idx = perm[pos * B:(pos + 1) * B]
+                    pos += 1
+                    loss = F.cross_entropy(model(Xtr[idx]), ytr[idx])
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    clip_gates(model)
+                    step += 1
+                    value = loss.item()
+                    if start_loss is None:
+                        start_loss = value if math.isfinite(value) and value > 0 else 1.0
+                        limit = min(cfg.diverge_factor * start_loss, max(cfg.diverge_ceiling, 2 * start_loss))
+                    interval_loss += value
+                    interval_n += 1
+                    if not math.isfinite(value) or value > limit:
+                        diverged = True
+                        break
+                dt = time.perf_counter() - t0
+                interval_time += dt
+                if not (instrument or diverged or step >= cfg.steps):
+                    continue
+                final = diverged or step >= cfg.steps
+                if instrument or final:
+                    snap = _snapshot(model, probe, cfg, Xp, yp, step=step,
+                                     loss=interval_loss / max(interval_n, 1),
+                                     sec_per_step=interval_time / max(interval_n, 1),
+                                     elapsed=time.perf_counter() - t_start, edges=edges)
+                    if diverged:
+                        snap.diverged, snap.done = True, True
+                        snap.loss = value if math.isfinite(value) else float("nan")
+                        snap.message = divergence_message(cfg, step, value, start_loss)
+                    elif final:
+                        snap.done = True
+                        snap.message = f"Finished {step} steps in {snap.elapsed:.1f} s."
+                    interval_loss, interval_n, interval_time = 0.0, 0, 0.0
+            yield snap
+            if diverged:
+                return
+    finally:
+        probe.remove()
+
+
+def final_snapshot(cfg: TrainConfig, *, instrument: bool = False) -> Snapshot:
+    """Run ``cfg`` to the end and return its last snapshot."""
+    snap = None
+    for snap in train(cfg, instrument=instrument):
+        pass
+    return snap
+
+
+def run_log_to_rows(snapshots, *, run: str | None = None) -> list[dict]:
+    """Flatten snapshots into rows of plain numbers (one row per snapshot) for CSV/JSON export.
+
+    Columns: run, step, loss, test_loss, test_acc, train_mode_acc, sec_per_step, elapsed, lr,
+    diverged, bn_unit_p15/p50/p85, and per layer ``L{i}_norm_in_{q}`` / ``L{i}_act_in_{q}`` for
+    the 9 quantiles, plus mean BIN ρ and SN weights per layer when present.
+    """
+    rows = []
+    for s in snapshots:
+        d = s if isinstance(s, dict) else s.to_dict()
+        row = {"run": run} if run is not None else {}
+        for k in ("step", "loss", "test_loss", "test_acc", "train_mode_acc", "sec_per_step", "elapsed",
+                  "lr", "diverged"):
+            row[k] = d[k]
+        for lvl, v in zip(("p15", "p50", "p85"), d["bn_unit"]):
+            row[f"bn_unit_{lvl}"] = v
+        for i, layer in enumerate(d["layers"], 1):
+            for label, v in zip(QUANTILE_LABELS, layer["norm_input_q"]):
+                row[f"L{i}_norm_in_{label}"] = v
+            for label, v in zip(QUANTILE_LABELS, layer["act_input_q"]):
+                row[f"L{i}_act_in_{label}"] = v
+        for i, r in enumerate(d.get("rho") or [], 1):
+            row[f"L{i}_rho_mean"] = float(np.mean(r))
+        for key, name in (("sn_mean", "sn_mean"), ("sn_var", "sn_var")):
+            for i, w in enumerate(d.get(key) or [], 1):
+                for part, v in zip(("IN", "LN", "BN"), w):
+                    row[f"L{i}_{name}_{part}"] = v
+        rows.append(row)
+    return rows
+
+
+def steps_to_accuracy(snapshots, target: float = 0.9) -> int | None:
+    """First logged step whose test accuracy reaches ``target`` (None if never)."""
+    for s in snapshots:
+        acc = s["test_acc"] if isinstance(s, dict) else s.test_acc
+        step = s["step"] if isinstance(s, dict) else s.step
+        if acc >= target:
+            return step
+    return None
