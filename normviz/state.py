@@ -363,3 +363,56 @@ class CubeState(PageState):
         if self.n >= self.N and self.view == "sequence" and "n" not in changes:
             changes["n"] = self.N - 1
         return (replace(self, **changes) if changes else self), notices
+
+
+# --- training lab ---
+
+TRAINING_PRESETS = ("custom", "bn_fig1", "gn_fig1")
+TRAINING_VIEWS = ("overview", "distributions", "histograms", "bn_fig1", "sweep")
+TRAINING_MODELS = ("mlp", "cnn")
+MAX_RUNS = 4
+
+
+def _training_norm_keys() -> list[str]:
+    # Registry keys plus "none" and the composites of normviz.modules (not imported: it needs
+    # torch). Which norms fit which model (MLP or CNN) is checked by the page.
+    from normviz.norms import NORMS
+
+    return ["none", *NORMS, "weight+mean_only", "weight_standardization+group", "weight_standardization+batch"]
+
+
+@dataclass(frozen=True)
+class TrainingLabState(PageState):
+    """Training lab controls: up to four runs side by side (the i-th item of ``norm``, ``batch``,
+    ``lr``, ``model``, ``init`` configures run i), shared steps and seed, preset and view."""
+
+    norm: tuple[str, ...] = param(("none", "batch"), choices=_training_norm_keys, doc="norm of each run")
+    batch: tuple[int, ...] = param((60, 60), lo=2, hi=512, doc="batch size of each run")
+    lr: tuple[float, ...] = param((0.5, 0.5), lo=1e-5, hi=1000.0, doc="learning rate of each run")
+    model: tuple[str, ...] = param(("mlp", "mlp"), choices=TRAINING_MODELS, doc="model of each run")
+    init: tuple[float, ...] = param((0.1, 0.1), lo=1e-4, hi=10.0, doc="init std of each run's weights")
+    steps: int = param(3000, lo=10, hi=20000, doc="training steps of every run")
+    seed: int = param(0, lo=0, hi=2**31 - 1, doc="random seed (initial weights, data order)")
+    preset: str = param("bn_fig1", choices=TRAINING_PRESETS, doc="the experiment the page opens on")
+    view: str = param("bn_fig1", choices=TRAINING_VIEWS, doc="which charts are shown")
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.norm)
+
+    def validate(self) -> tuple["TrainingLabState", list[str]]:
+        changes, notices = {}, []
+        norm = self.norm
+        if not 1 <= len(norm) <= MAX_RUNS:
+            norm = (norm or ("batch",))[:MAX_RUNS]
+            changes["norm"] = norm
+            notices.append(f"The lab runs 1 to {MAX_RUNS} configurations side by side; "
+                           f"got {len(self.norm)}, using {len(norm)}.")
+        n = len(norm)
+        defaults = {"batch": 60, "lr": 0.5, "model": "mlp", "init": 0.1}
+        for name, d in defaults.items():
+            v = getattr(self, name)
+            if len(v) != n:
+                fixed = tuple(v[:n]) + (v[-1] if v else d,) * max(0, n - len(v))
+                changes[name] = fixed  # trimmed, or filled by repeating the last value (a short URL)
+        return (replace(self, **changes) if changes else self), notices
