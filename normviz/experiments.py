@@ -41,6 +41,9 @@ from typing import Any, Callable
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "experiments"
 
+# Okabe–Ito, colour-blind safe; figures add a second cue (marker symbol, dash, pattern).
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
 # The questions the guide answers (design.md §1, item 4), key -> the question in words.
 QUESTIONS: dict[str, str] = {
     "cnn": "Which norm for convolutional networks?",
@@ -96,6 +99,7 @@ class Experiment:
     full_seconds: float = 0.0  # rough time of a full run on 2 cores
     related: tuple[str, ...] = ()  # other pages, e.g. ("training_lab",)
     notes: str = ""  # caveats the page states plainly
+    precomputed_path: str | None = None  # a loader "module:function" when the data lives elsewhere
 
     # -- calling the functions --------------------------------------------------------------
     def run(self, seed: int = 0, quick: bool = False, progress: Callable | None = None) -> dict:
@@ -124,7 +128,13 @@ class Experiment:
         return DATA_DIR / f"{self.key}.json"
 
     def precomputed(self) -> dict | None:
-        """The shipped results file (see :func:`precompute`), or None if there is none."""
+        """The shipped results file (see :func:`precompute`), or None if there is none.
+
+        Format: ``{"made_by", "how", "seeds", "date", "seconds", "machine",
+        "runs": {seed: {"results": ..., "claim": {"holds", "sentence"}}}}``.
+        """
+        if self.precomputed_path:
+            return _resolve(self.precomputed_path)()
         try:
             return json.loads(self.data_path.read_text())
         except FileNotFoundError:
@@ -202,6 +212,7 @@ _SPECS: list[Experiment] = [
         run_path="normviz.exp_presets:gn_figure1_run",
         claim_path="normviz.exp_presets:gn_figure1_claim",
         figure_path="normviz.exp_presets:gn_figure1_figure",
+        precomputed_path="normviz.exp_presets:gn_figure1_precomputed",
         claim_text="GN's error spread across batch sizes is at most 1.5 points; BN's eval error at "
                    "batch 2 is at least 10 points worse than at 64.",
         how="The training lab's batch-size sweep (normviz.sweeps), samples seen held fixed, lr "
