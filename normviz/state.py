@@ -416,3 +416,21 @@ class TrainingLabState(PageState):
                 fixed = tuple(v[:n]) + (v[-1] if v else d,) * max(0, n - len(v))
                 changes[name] = fixed  # trimmed, or filled by repeating the last value (a short URL)
         return (replace(self, **changes) if changes else self), notices
+
+
+# --- experiments ---
+
+
+def _experiment_keys() -> list[str]:
+    from normviz.experiments import EXPERIMENTS
+
+    return list(EXPERIMENTS)
+
+
+@dataclass(frozen=True)
+class ExperimentsState(PageState):
+    """Experiments page: which experiment, which seed's shipped results are shown, and the
+    seed of a live run."""
+
+    exp: str = param("bn_figure1", choices=_experiment_keys, doc="the experiment shown")
+    seed: int = param(0, lo=0, hi=9999, doc="seed of a live run (and of the shipped results shown)")
