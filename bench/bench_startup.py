@@ -1,11 +1,12 @@
-"""Cold start to first render: the home page vs a one-line Streamlit app, same run.
+"""Cold start to first render: the home page (and the cube page) vs a one-line Streamlit app.
 
 For each repetition (alternating the two apps) a fresh `streamlit run` server is started
 and a fresh Chromium context opens it; we time
   serve:  process start -> /_stcore/health answers "ok"
   render: navigation -> script finished (data-test-script-state="notRunning") and the
           page's last element visible (home: the norms table; trivial: "hello")
-and report medians and the home/trivial ratio (target <= 1.3x for render and total).
+and report medians and the page/trivial ratios (target <= 1.3x, design.md §5). The cube
+page (ready = its plotly chart) is measured too once app.py lists pages/cube.py.
 Also times `python -c "import normviz"` against `python -c "pass"` and checks that it
 imports no torch, sklearn or streamlit.
 
@@ -44,12 +45,12 @@ def time_first_render(browser, url: str, ready: str) -> float:
     return dt
 
 
-def one_cold_start(browser, script: Path, ready: str) -> tuple[float, float]:
+def one_cold_start(browser, script: Path, ready: str, path: str = "") -> tuple[float, float]:
     t0 = time.perf_counter()
     proc, url, _log = start_streamlit(script, cwd=ROOT)  # same .streamlit/config.toml
     serve = time.perf_counter() - t0
     try:
-        render = time_first_render(browser, url, ready)
+        render = time_first_render(browser, url + path, ready)
     finally:
         stop_streamlit(proc)
     return serve, render
@@ -86,14 +87,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trivial = Path(tmp) / "hello_app.py"
         trivial.write_text('import streamlit as st\nst.write("hello")\n')
-        apps = {"home": (ROOT / "app.py", "table"), "trivial": (trivial, "text=hello")}
+        apps = {"home": (ROOT / "app.py", "table", ""), "trivial": (trivial, "text=hello", "")}
+        if "pages/cube.py" in (ROOT / "app.py").read_text():
+            apps["cube"] = (ROOT / "app.py", '[data-testid="stPlotlyChart"]', "/cube")
         res = {name: {"serve": [], "render": []} for name in apps}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             one_cold_start(browser, *apps["trivial"])  # warm the OS file cache once
             for _ in range(args.reps):
-                for name, (script, ready) in apps.items():
-                    serve, render = one_cold_start(browser, script, ready)
+                for name, (script, ready, path) in apps.items():
+                    serve, render = one_cold_start(browser, script, ready, path)
                     res[name]["serve"].append(serve)
                     res[name]["render"].append(render)
             browser.close()
@@ -104,12 +107,15 @@ def main() -> None:
         print(f"{n:8s} serve {m['serve']:.2f} s  first render {m['render']:.2f} s  "
               f"total {m['serve'] + m['render']:.2f} s   (render runs: "
               + ", ".join(f"{x:.2f}" for x in res[n]["render"]) + ")")
-    h, t = med["home"], med["trivial"]
-    r_render = h["render"] / t["render"]
-    r_total = (h["serve"] + h["render"]) / (t["serve"] + t["render"])
-    print(f"ratio home/trivial: first render {r_render:.2f}x, serve+render {r_total:.2f}x "
-          f"(target <= 1.3x; {args.reps} cold starts each, medians)")
-
+    t = med["trivial"]
+    for n in apps:
+        if n == "trivial":
+            continue
+        h = med[n]
+        r_render = h["render"] / t["render"]
+        r_total = (h["serve"] + h["render"]) / (t["serve"] + t["render"])
+        print(f"ratio {n}/trivial: first render {r_render:.2f}x, serve+render {r_total:.2f}x "
+              f"(target <= 1.3x; {args.reps} cold starts each, medians)")
 
 if __name__ == "__main__":
     main()
