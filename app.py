@@ -10,6 +10,7 @@ st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", l
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/image_lab.py", title="Image lab", icon=":material/photo_library:", url_path="image_lab"),
+    st.Page("pages/cube.py", title="Cube", icon=":material/view_in_ar:", url_path="cube"),
 ]
 
 st.navigation(pages).run()

@@ -132,12 +132,12 @@ def _title(spec: CubeSpec, norm: str, stat: str, wts: np.ndarray) -> str:
     size = int(np.count_nonzero(wts))
     sel = "(" + ", ".join(map(str, spec.index)) + ")"
     if norm == "switchable":
-        return f"{name}, weights for {'μ' if stat == 'mean' else 'σ²'}: colour = each cell's weight (selected {sel})"
+        return f"<b>{name}</b>, weights for {'μ' if stat == 'mean' else 'σ²'}<br>colour = each cell's weight (selected {sel})"
     if norm == "batch_instance":
-        return f"{name}: colour = each cell's weight, BN set and IN set at once (selected {sel})"
+        return f"<b>{name}</b><br>colour = each cell's weight: BN set and IN set at once (selected {sel})"
     if spec.colour_all:
-        return f"{name}: K = {count_sets(spec, norm)} sets, one colour and symbol each"
-    return f"{name}: {size} cells share the statistics of {sel}"
+        return f"<b>{name}</b><br>K = {count_sets(spec, norm)} sets, one colour and symbol each"
+    return f"<b>{name}</b><br>{size} cells share the μ and σ² of the selected cell {sel}"
 
 
 def views(spec: CubeSpec, n_cells: int) -> list[tuple[str, str]]:
@@ -268,7 +268,7 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
     data.append(_trace(
         "scatter3d", x=sx, y=sy, z=sz, mode="markers", name="selected element", meta={"role": "selected"},
         hovertemplate=f"selected ({', '.join(names)}) = {tuple(spec.index)}<extra></extra>",
-        marker=dict(size=size * 1.8, symbol="diamond", color=SELECTED, line=dict(width=2, color="#000000"))))
+        marker=dict(size=size * 0.7, symbol="diamond", color=SELECTED, line=dict(width=2, color="#000000"))))
     titles = [_title(spec, n, s, weights(spec, n, s)) for n, s in vs]
     layout: dict = {}
     if len(vs) > 1:
@@ -280,7 +280,7 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
             buttons.append(dict(label=label, method="update", args=[{"visible": vis}, {"title.text": titles[i]}]))
         layout["updatemenus"] = [dict(
             type="buttons", direction="right", active=0, buttons=buttons, x=0.0, xanchor="left",
-            y=1.0, yanchor="bottom", pad=dict(t=2, b=2), showactive=True, bgcolor="#F4F4F4",
+            y=1.0, yanchor="top", pad=dict(t=2, b=2), showactive=True, bgcolor="#F4F4F4",
             font=dict(size=12))]
     ax = spec.axis_names
     if spec.layout == "full":
@@ -288,11 +288,11 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
     else:
         titles_xyz = (ax[0], ax[1], f"{ax[2]}·{ax[3]} (flattened)")
     spans = [int(max(a) - min(a) + 1) for a in xyz]
-    ratio = [0.35 + 0.65 * s / max(spans) for s in spans]
+    ratio = [0.55 + 0.45 * s / max(spans) for s in spans]
     layout.update(
-        title=dict(text=titles[0], x=0.0, xanchor="left", y=0.98, font=dict(size=14)),
-        margin=dict(l=0, r=0, t=70, b=0), height=470,
-        legend=dict(orientation="h", y=-0.02, x=0.0, font=dict(size=11)),
+        title=dict(text=titles[0], x=0.01, xanchor="left", y=0.985, yanchor="top", font=dict(size=14)),
+        margin=dict(l=0, r=0, t=58, b=40), height=500,
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, x=0.0, font=dict(size=11)),
         scene=dict(
             xaxis=dict(title=dict(text=titles_xyz[0]), dtick=1 if spec.layout == "paper" else None,
                        showticklabels=spec.layout == "paper"),
@@ -300,7 +300,8 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
             zaxis=dict(title=dict(text=titles_xyz[2]), autorange="reversed",
                        dtick=max(1, spans[2] // 4) if spec.layout == "paper" else 1),
             aspectmode="manual", aspectratio=dict(x=ratio[0], y=ratio[1], z=ratio[2]),
-            camera=dict(eye=dict(x=1.7, y=-1.5, z=0.9)),
+            camera=dict(eye=dict(x=1.55, y=-0.95, z=0.55)),
+            domain=dict(x=[0, 1], y=[0.1, 0.92]),
         ),
         meta={"note": note, "views": [list(v) for v in vs]},
     )
@@ -360,9 +361,9 @@ def _block_axes(spec: CubeSpec, ks) -> tuple[dict, dict]:
     N, C, H, W = spec.shape
     a, b = spec.index_names[:2]
     xt = dict(tickvals=[c * (W + 1) + (W - 1) / 2 for c in ks[1]], ticktext=[f"{b}={c}" for c in ks[1]],
-              showgrid=False, zeroline=False)
+              showgrid=False, zeroline=False, automargin=True, constrain="domain")
     yt = dict(tickvals=[n * (H + 1) + (H - 1) / 2 for n in ks[0]], ticktext=[f"{a}={n}" for n in ks[0]],
-              showgrid=False, zeroline=False, autorange="reversed")
+              showgrid=False, zeroline=False, autorange="reversed", automargin=True, constrain="domain")
     return xt, yt
 
 
@@ -379,24 +380,28 @@ def unfolded_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
     cols = len(ks[1]) * (W + 1)
     rows = len(ks[0]) * (H + 1)
     stats_list = [(spec.norm, "mean"), (spec.norm, "var")] if spec.norm == "switchable" else [(spec.norm, "mean")]
-    size = int(np.clip(min(560 / (cols * len(stats_list)), 330 / rows) * 0.8, 3, 22))
+    # Equal x/y scale (square cells): the drawing is cols×rows units inside ~440 px of width.
+    unit = min(340 / (cols * len(stats_list)), 460 / rows)
+    size = int(np.clip(unit * 0.85, 3, 22))
     a, b, c_, d = spec.axis_names
     xt, yt = _block_axes(spec, ks)
     if len(stats_list) == 1:
         data = _panel_traces(spec, x, spec.norm, "mean", cells, size, hover=True, legend=True)
-        layout = {"xaxis": {**xt, "title": dict(text=f"{b} blocks (inside: {d} →)")},
-                  "yaxis": {**yt, "title": dict(text=f"{a} blocks (inside: {c_} ↓)")}}
+        layout = {"xaxis": {**xt},
+                  "yaxis": {**yt, "scaleanchor": "x"}}
     else:
         layout, refs = _grid(1, 2, ["weights for μ", "weights for σ²"], hgap=0.06, top=0.92)
         data = []
         for j, (norm, stat) in enumerate(stats_list):
             data += _on(_panel_traces(spec, x, norm, stat, cells, size, hover=True, legend=j == 0), refs[j])
             layout[f"xaxis{refs[j]}"].update(xt, title=dict(text=f"{b} blocks"))
-            layout[f"yaxis{refs[j]}"].update(yt)
+            layout[f"yaxis{refs[j]}"].update(yt, scaleanchor=f"x{refs[j]}")
     layout.update(
-        title=dict(text="Unfolded: click a cell to select it", x=0.0, xanchor="left", font=dict(size=14)),
-        height=max(260, min(560, 90 + rows * (size + 3))), margin=dict(l=10, r=10, t=60, b=10),
-        legend=dict(orientation="h", y=-0.12, x=0.0, font=dict(size=11)), plot_bgcolor="#FFFFFF",
+        title=dict(text=f"<b>Unfolded</b>: one {c_}×{d} block per ({a}, {b})<br>Click a cell to select it.", x=0.01,
+                   xanchor="left", font=dict(size=14)),
+        height=int(max(260, min(760, 170 + rows * unit))), margin=dict(l=10, r=10, t=50, b=60),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, x=0.0, font=dict(size=11)),
+        plot_bgcolor="#FFFFFF",
         dragmode=False, clickmode="event+select", meta={"note": note},
     )
     return _figure(data, layout)
@@ -454,7 +459,7 @@ def small_multiples_figure(spec: CubeSpec) -> go.Figure:
         r, c = divmod(i, cols_n)
         data += _on(_panel_traces(spec, None, norm, stat, cells, size, hover=False, legend=i == 0), refs[i])
         layout[f"xaxis{refs[i]}"].update(xt, showticklabels=r == rows_n - 1)
-        layout[f"yaxis{refs[i]}"].update(yt, showticklabels=c == 0)
+        layout[f"yaxis{refs[i]}"].update(yt, showticklabels=c == 0, scaleanchor=f"x{refs[i]}")
     layout.update(
         title=dict(text=f"The same selected element {tuple(spec.index)} under every activation norm", x=0.0,
                    xanchor="left", font=dict(size=14)),
