@@ -1,0 +1,161 @@
+"""Experiments: each one asks a question about normalization and answers it with a run.
+
+Thin page over ``normviz.experiments.EXPERIMENTS``: pick an experiment; read the question, the
+paper's numbers and what to look for; see the shipped results at once (with how they were
+made); press Run (quick or full) to watch it happen. State in the URL (``?exp=switchable``).
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from normviz.experiments import EXPERIMENTS, QUESTIONS, jsonable
+from normviz.state import ExperimentsState
+from pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
+
+P = "experiments"
+RESULTS = "experiments:results"  # session: {(key, seed, quick): {"results", "claim", "seconds"}}
+PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def k(name: str) -> str:
+    return wkey(P, name)
+
+
+def verdict(holds: bool, sentence: str, label: str) -> None:
+    if holds:
+        st.success(f"**{label}: the claim holds.** {sentence}", icon="✅")
+    else:
+        st.error(f"**{label}: the claim does not hold.** {sentence}", icon="✖️")
+
+
+def show_figures(spec, results, key: str) -> None:
+    try:
+        figs = spec.figure(results)
+    except (KeyError, ValueError, TypeError, IndexError) as err:
+        st.warning(f"Could not draw the figures for these results ({type(err).__name__}: {err}).")
+        return
+    for i, fig in enumerate(figs):
+        st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG, key=f"{key}:{i}",
+                        alt=f"{spec.title}: figure {i + 1}")
+
+
+def paper_tables(spec) -> None:
+    for table in spec.paper:
+        st.caption(table.source)
+        st.dataframe(pd.DataFrame(table.records()), hide_index=True, width="stretch")
+        if table.note:
+            st.caption(table.note)
+
+
+def shipped(spec, state) -> None:
+    """The precomputed results: verdict per seed, how they were made, figures of one seed."""
+    doc = spec.precomputed()
+    if doc is None:
+        st.info("No shipped results for this experiment: press **Run** below (it takes "
+                f"about {spec.full_seconds:.0f} s on 2 CPU cores).")
+        return
+    runs = doc["runs"]
+    for seed, run in runs.items():
+        verdict(run["claim"]["holds"], run["claim"]["sentence"],
+                "Shipped results" + ("" if seed == "all" else f", seed {seed}"))
+    with st.expander("How these results were made"):
+        secs = doc.get("seconds") or {}
+        st.markdown(f"- command: `{doc.get('made_by', '')}`\n"
+                    f"- seeds: {', '.join(map(str, doc.get('seeds', [])))}; date: {doc.get('date', '?')}\n"
+                    f"- seconds per seed: {', '.join(f'{k}: {v}' for k, v in secs.items())}\n"
+                    f"- machine: {doc.get('machine', '?')}")
+        if doc.get("how"):
+            st.caption(doc["how"])
+        st.download_button("Download these results (JSON)", json.dumps(doc, indent=1),
+                           file_name=f"normviz-{spec.key}.json", mime="application/json", key=k("dl_shipped"))
+    seeds = list(runs)
+    shown = str(state.seed) if str(state.seed) in seeds else seeds[0]
+    if len(seeds) > 1:
+        st.caption(f"Figures of seed {shown} (set the seed below to {', '.join(seeds)} to see another).")
+    show_figures(spec, runs[shown]["results"], f"shipped:{spec.key}:{shown}")
+
+
+def live(spec, state) -> None:
+    """Run buttons, progress, and the session's runs of this experiment."""
+    store = st.session_state.setdefault(RESULTS, {})
+    c1, c2, c3 = st.columns([1, 1, 1])
+    c1.number_input("Seed", 0, 9999, key=k("seed"), help="initial weights and data order of a live run")
+    quick = c2.button("Quick run (≈ 10 s)", key=k("quick"), width="stretch",
+                      help="fewer steps: see it work; the claim need not hold")
+    full = c3.button(f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)", key=k("full"), width="stretch",
+                     type="primary", help="the settings the claim is stated for")
+    if quick or full:
+        bar = st.progress(0.0, text="starting")
+
+        def progress(frac, text):
+            bar.progress(min(max(float(frac), 0.0), 1.0), text=text)
+
+        import time
+
+        t0 = time.perf_counter()
+        with st.status(f"Running {spec.title} ({'quick' if quick else 'full'}, seed {state.seed})",
+                       expanded=False) as status:
+            try:
+                results = jsonable(spec.run(seed=state.seed, quick=bool(quick), progress=progress))
+                holds, sentence = spec.claim(results)
+            except ValueError as err:
+                status.update(label=f"The run stopped: {err}", state="error")
+                st.error(str(err))
+                return
+            secs = time.perf_counter() - t0
+            store[(spec.key, state.seed, bool(quick))] = {"results": results, "claim": (holds, sentence),
+                                                         "seconds": secs}
+            status.update(label=f"Finished in {secs:.1f} s", state="complete")
+        bar.empty()
+    mine = [(kk, v) for kk, v in store.items() if kk[0] == spec.key]
+    for (key, seed, was_quick), run in reversed(mine):
+        label = f"Your {'quick' if was_quick else 'full'} run, seed {seed} ({run['seconds']:.1f} s)"
+        st.markdown(f"#### {label}")
+        verdict(*run["claim"], label)
+        if was_quick:
+            st.caption("A quick run has too few steps for the claim; it shows the experiment working.")
+        show_figures(spec, run["results"], f"live:{key}:{seed}:{was_quick}")
+        st.download_button("Download this run (JSON)", json.dumps(run["results"]),
+                           file_name=f"normviz-{key}-seed{seed}.json", mime="application/json",
+                           key=k(f"dl:{key}:{seed}:{was_quick}"))
+
+
+def main() -> None:
+    st.title("Experiments")
+    st.caption("Each experiment answers one question people ask about normalization, echoes a "
+               "paper's figure or table at CPU scale (scikit-learn's 8×8 digits), and states a "
+               "claim that the shipped results and your own runs either confirm or not.")
+    state, notices = url_state(ExperimentsState, P)
+    show_notices(P, notices)
+    keys = list(EXPERIMENTS)
+    if not state.is_locked("exp"):
+        st.selectbox("Experiment", keys, key=k("exp"),
+                     format_func=lambda key: f"{EXPERIMENTS[key].title}  ·  {QUESTIONS[EXPERIMENTS[key].question]}")
+    state = state_from_widgets(ExperimentsState, P)
+    write_url(state)
+    spec = EXPERIMENTS[state.exp]
+
+    st.header(spec.title, divider="gray")
+    st.markdown(f"**Question:** {QUESTIONS[spec.question]}  \n**Echoes:** {spec.echoes}")
+    if spec.how:
+        st.caption(f"Setting: {spec.how}")
+    st.info(f"**What to look for.** {spec.look_for}", icon="🔎")
+    if spec.claim_text:
+        st.markdown(f"**Claim tested:** {spec.claim_text}")
+    if spec.notes:
+        st.warning(spec.notes, icon="⚠️")
+    with st.expander("The paper's numbers", expanded=False):
+        paper_tables(spec)
+    if not spec.available():
+        st.warning("This experiment is registered but its code has not landed yet; come back later.")
+        return
+    st.subheader("Shipped results")
+    shipped(spec, state)
+    st.subheader("Run it yourself")
+    live(spec, state)
+
+
+main()
