@@ -3,6 +3,7 @@ and that `import normviz` stays light (no torch, sklearn or streamlit)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -178,3 +179,21 @@ def test_app_pages_exist():
     assert "pages/home.py" in paths
     for p in paths:
         assert (ROOT / p).is_file(), f"app.py lists {p}, which does not exist"
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_missing_chromium_fails_in_ci_and_skips_elsewhere(tmp_path, ci):
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_b.py").write_text("def test_b(browser):\n    assert browser.is_connected()\n")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env |= {"CHROMIUM": str(tmp_path / "no-chromium"), "PYTHONPATH": str(ROOT / "tests")}
+    if ci:
+        env["CI"] = ci
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "conftest", "-q", "-rs", "test_b.py"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    if ci:
+        assert out.returncode == 1, out.stdout
+        assert "CI=true: browser tests must run" in out.stdout and "1 error" in out.stdout
+    else:
+        assert out.returncode == 0, out.stdout
+        assert "1 skipped" in out.stdout and "Chromium not found" in out.stdout
