@@ -12,8 +12,9 @@ per-(n, c) *instance* moments over (H, W):
 
 Equal-sized sets combine exactly by the law of total variance,
 ``Var_{c,h,w} = mean_c σ²_nc + Var_c μ_nc``, so LN, GN, BN and ghost BN are a few averages of
-small (N, C) arrays away. The big array is read only three times: two passes for the instance
-moments (mean, then the centred second moment, the accurate two-pass method), one to normalize.
+small (N, C) arrays away. The big array is read only twice: one pass for the instance moments
+(centred around a pilot mean, the accurate shifted method, with a second pass only for rows whose
+pilot was far off), one to normalize. Both work on cache-sized blocks.
 
 Conventions (those of ``torch.nn.functional``): training-mode batch statistics, biased
 variance, ε inside the square root, no affine (γ = 1, β = 0).
@@ -192,32 +193,80 @@ def _check_activation_key(norm: str) -> NormSpec:
 # Moments
 
 
+BLOCK = 1 << 17  # elements per block: 512 KB of float32, so a block and its temporary fit in L2
+PILOT_SAMPLES = 1021  # a prime, so the strided pilot sample walks across image columns
+SHIFT_LIMIT = 16.0  # redo a row if (pilot − μ)² > 16·σ²: relative error of σ² stays ≲ 17·2⁻²³
+
+
+def _blocks(R: int, M: int, size: int = BLOCK) -> list[tuple[slice, slice]]:
+    """(row, column) slices that cover an R×M C-contiguous array in contiguous chunks of at most
+    ~``size`` elements: pieces of one row when rows are long, groups of whole rows otherwise."""
+    if M >= size:
+        step = -(-M // -(-M // size))  # equal pieces, none tiny
+        return [(slice(r, r + 1), slice(j, j + step)) for r in range(R) for j in range(0, M, step)]
+    k = max(1, size // M)
+    return [(slice(r, r + k), slice(None)) for r in range(0, R, k)]
+
+
+def _centred_sums(rows: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Σ (x − K) and Σ (x − K)² per row, in one blocked pass.
+
+    Each block is centred into a reused cache-sized buffer and summed there with numpy's
+    pairwise summation (error O(log n)·u, in float32 for float16/float32 inputs); the block
+    sums are accumulated in float64.
+    """
+    R, M = rows.shape
+    blocks = _blocks(R, M)
+    buf = np.empty(max(rows[b].size for b in blocks), dtype=K.dtype)
+    s1, s2 = np.zeros(R), np.zeros(R)
+    for rs, cs in blocks:
+        block = rows[rs, cs]
+        d = buf[:block.size].reshape(block.shape)
+        np.subtract(block, K[rs], out=d)
+        s1[rs] += d.sum(axis=1)
+        np.multiply(d, d, out=d)
+        s2[rs] += d.sum(axis=1)
+    return s1, s2
+
+
 def instance_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-(n, c) mean and biased variance over (H, W), accumulated in float64.
+    """Per-(n, c) mean and biased variance over (H, W).
 
-    Two passes over contiguous rows: the mean, then the *corrected* centred second moment
-    ``mean((x − m)²) − mean(x − m)²`` around the mean rounded to x's dtype, which stays accurate
-    in float32 even when |μ| ≫ σ (no one-pass E[x²] − E[x]²). Works on blocks of columns so the
-    centred temporary stays in cache.
+    The shifted method: with K a pilot mean from a sparse strided sample of each row,
+    ``μ = K + mean(x − K)`` and ``σ² = mean((x − K)²) − mean(x − K)²``, both sums taken in one
+    pass (``_centred_sums``). This is exact algebra, and accurate in float32 as long as K is
+    within a few σ of μ, even when |μ| ≫ σ (unlike a one-pass E[x²] − E[x]²). Rows whose pilot
+    was more than 4σ off (rare: a sample of ~1000 elements) get a second pass around their
+    now-known mean, the accurate two-pass method. Non-finite inputs give non-finite moments.
 
-    Shape: (N, C, H, W) -> (N, C), (N, C)
+    Shape: (N, C, H, W) -> (N, C), (N, C), float64
     """
     N, C, H, W = x.shape
-    rows = np.ascontiguousarray(x).reshape(N * C, H * W)  # (N·C, H·W), a view when contiguous
-    mean = rows.mean(axis=1, dtype=np.float64)
-    m = mean.astype(x.dtype)[:, None]
-    s1 = np.zeros(N * C)
-    s2 = np.zeros(N * C)
-    block = max(1, (1 << 17) // max(1, N * C))  # ~128k elements (512 KB in float32) per block
-    for j in range(0, H * W, block):
-        d = rows[:, j:j + block] - m
-        s1 += d.sum(axis=1, dtype=np.float64)
-        np.square(d, out=d)
-        s2 += d.sum(axis=1, dtype=np.float64)
-    M = H * W
-    mean = m[:, 0].astype(np.float64) + s1 / M  # the mean d was taken around, corrected
-    var = np.maximum(s2 / M - (s1 / M) ** 2, 0.0)
-    return mean.reshape(N, C), var.reshape(N, C)
+    R, M = N * C, H * W
+    rows = np.ascontiguousarray(x).reshape(R, M)  # a view when x is contiguous
+    work = np.result_type(x.dtype, np.float32)  # float16 is centred and summed in float32
+    with np.errstate(invalid="ignore", over="ignore"):
+        K = rows[:, ::max(1, M // PILOT_SAMPLES)].mean(axis=1, dtype=np.float64).astype(work)[:, None]
+        s1, s2 = _centred_sums(rows, K)
+        shift, var = s1 / M, s2 / M - (s1 / M) ** 2
+        redo = np.flatnonzero(shift ** 2 > SHIFT_LIMIT * var)
+        if redo.size:
+            K[redo] = (K[redo, 0] + shift[redo]).astype(work)[:, None]
+            t1, t2 = _centred_sums(rows[redo], K[redo])
+            shift[redo], var[redo] = t1 / M, t2 / M - (t1 / M) ** 2
+    mean = K[:, 0].astype(np.float64) + shift
+    return mean.reshape(N, C), np.maximum(var, 0.0).reshape(N, C)
+
+
+def _checked_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``instance_moments`` plus the finiteness check of ``check_array``, for free: a NaN or ±inf
+    anywhere makes its row's moments non-finite, so only then is x scanned for the message."""
+    mean, var = instance_moments(x)
+    if np.isfinite(mean).all() and np.isfinite(var).all():
+        return mean, var
+    check_array(x)  # raises the student-facing message if x holds NaN or ±inf
+    # x is finite but so large (|x| ≳ 1e19 in float32) that squares overflowed: use float64.
+    return instance_moments(x.astype(np.float64))
 
 
 def _pool(mean: np.ndarray, var: np.ndarray, axis) -> tuple[np.ndarray, np.ndarray]:
@@ -252,9 +301,13 @@ def _grouped(mean, var, norm: str, groups: int, ghost_size: int | None):
     return mu, v
 
 
-def _check_args(x, norm, groups, eps, ghost_size):
+def _check_args(x, norm, groups, eps, ghost_size, *, finite_later=False):
+    """Validate normalize()'s arguments. ``finite_later``: skip the NaN/inf scan of x for a
+    4-D float array, because ``_checked_moments`` detects non-finite values on its way."""
     spec = _check_activation_key(norm)
-    x = check_array(x)
+    x = np.asarray(x)
+    if not (finite_later and x.ndim == 4 and x.size and np.issubdtype(x.dtype, np.floating)):
+        x = check_array(x)
     eps = check_eps(eps)
     N, C, H, W = x.shape
     if norm == "group":
@@ -277,17 +330,24 @@ def _affine_per_nc(x: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.nd
     """(x − shift) · scale with shift, scale given per (n, c) in float64; result in x's dtype.
 
     The shift is split into its value rounded to x's dtype plus the remainder, so that large
-    means lose nothing in float32: x − shift_hi is exact when x ≈ shift (Sterbenz).
+    means lose nothing in float32: x − shift_hi is exact when x ≈ shift (Sterbenz). The three
+    steps run block by block, so the output is written once and re-read from cache.
     """
-    N, C = shift.shape
-    hi = shift.astype(x.dtype)
-    lo = (shift - hi).astype(x.dtype)
-    sc = scale.astype(x.dtype)
-    out = np.subtract(x, hi.reshape(N, C, 1, 1), dtype=x.dtype)
-    if np.any(lo):
-        out -= lo.reshape(N, C, 1, 1)
-    out *= sc.reshape(N, C, 1, 1)
-    return out
+    N, C, H, W = x.shape
+    R, M = N * C, H * W
+    rows = np.ascontiguousarray(x).reshape(R, M)
+    hi = shift.reshape(R, 1).astype(x.dtype)
+    lo = (shift.reshape(R, 1) - hi).astype(x.dtype)
+    sc = scale.reshape(R, 1).astype(x.dtype)
+    use_lo = bool(np.any(lo))
+    out = np.empty((R, M), dtype=x.dtype)
+    for rs, cs in _blocks(R, M):
+        o = out[rs, cs]
+        np.subtract(rows[rs, cs], hi[rs], out=o)
+        if use_lo:
+            o -= lo[rs]
+        o *= sc[rs]
+    return out.reshape(N, C, H, W)
 
 
 def normalize(x, norm: str, *, groups: int = 2, eps: float = 1e-5, rho=None,
@@ -310,11 +370,11 @@ def normalize(x, norm: str, *, groups: int = 2, eps: float = 1e-5, rho=None,
     Example: ``normalize(x, "group", groups=C)`` equals ``normalize(x, "instance")`` and
     ``groups=1`` equals ``"layer"``.
     """
-    x, eps, groups = _check_args(x, norm, groups, eps, ghost_size)
+    x, eps, groups = _check_args(x, norm, groups, eps, ghost_size, finite_later=norm != "pono")
     N, C, H, W = x.shape
     if norm == "pono":
         return _positional_norm(x, eps)
-    mean, var = instance_moments(x)
+    mean, var = _checked_moments(x)
     if norm in PARTITION_NORMS:
         mu, v = _grouped(mean, var, norm, groups, ghost_size)
         return _affine_per_nc(x, mu, 1.0 / np.sqrt(v + eps))

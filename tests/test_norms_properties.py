@@ -463,3 +463,15 @@ def test_pooling_weights_agree_with_normalize(norm, shape, seed):
                     assert abs(yp - y) > 1e-12, f"{norm}: element {e} has weight {w[e]:.3g} but does not matter"
                 else:
                     assert yp == y, f"{norm}: element {e} has weight 0 but changed y{index}"
+
+
+@given(R=st.integers(1, 40), M=st.integers(1, 3000), size=st.integers(1, 2000))
+def test_blocks_cover_the_array_once_in_contiguous_pieces(R, M, size):
+    from normviz.norms import _blocks
+
+    seen = np.zeros((R, M), dtype=int)
+    for rs, cs in _blocks(R, M, size):
+        block = seen[rs, cs]
+        assert block.size <= max(size, M) and (block.shape[0] == 1 or block.shape[1] == M)
+        block += 1
+    assert (seen == 1).all()

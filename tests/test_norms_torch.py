@@ -341,3 +341,49 @@ def test_weight_standardization_equals_direct_torch_formula(shape, eps):
     ref = ((t - mean) / (std + eps)).numpy()
     np.testing.assert_allclose(normalize_weight(w, "weight_standardization", eps=eps), ref,
                                rtol=0, atol=TOL64)
+
+
+# --------------------------------------------------------------------------------------------
+# The blocked one-pass moments: long rows, a misleading pilot sample, huge values
+
+
+def test_long_rows_split_into_blocks_equal_torch():
+    """H·W larger than one block, so each row is summed and normalized in pieces."""
+    from normviz.norms import BLOCK
+
+    x = sample((1, 2, 480, BLOCK // 480 + 37), 16, mean=4.0)
+    assert x.shape[2] * x.shape[3] > BLOCK
+    for norm in ("layer", "instance", "rms"):
+        assert_close64(norm, x)
+    x32 = x.astype(np.float32)
+    assert np.abs(normalize(x32, "instance") - normalize(x32.astype(np.float64), "instance")).max() < TOL32
+
+
+def test_misleading_pilot_sample_triggers_the_second_pass(monkeypatch):
+    """The pilot mean comes from a strided sample; when that sample is unrepresentative the
+    affected rows are redone around their true mean, so float32 stays within 1e-5."""
+    import normviz.norms as nn
+
+    calls = []
+    real = nn._centred_sums
+    monkeypatch.setattr(nn, "_centred_sums", lambda rows, K: calls.append(len(rows)) or real(rows, K))
+    H, W = 64, 1021  # M = 65344 elements, the pilot takes every 64th
+    step = H * W // nn.PILOT_SAMPLES
+    x = sample((2, 2, H, W), 17, mean=1e4).reshape(2, 2, -1)
+    x[0, 1, ::step] += 3e3  # only the sampled positions are far off, in one row of four
+    x32 = x.reshape(2, 2, H, W).astype(np.float32)
+    got = normalize(x32, "instance")
+    assert calls == [4, 1]  # one pass over all rows, a second over the one misled row
+    ref = normalize(x32.astype(np.float64), "instance")
+    assert np.abs(got - ref).max() / max(1.0, np.abs(ref).max()) < TOL32
+    np.testing.assert_allclose(ref, torch_ref(x32.astype(np.float64), "instance"), rtol=0, atol=TOL64)
+
+
+@pytest.mark.parametrize("magnitude", [1e19, 1e30])
+def test_huge_finite_float32_values_do_not_overflow(magnitude):
+    x32 = (sample((2, 3, 8, 8), 18) * magnitude).astype(np.float32)
+    assert np.isfinite(x32).all()
+    for norm in ("batch", "layer", "instance", "rms"):
+        got, ref = normalize(x32, norm), normalize(x32.astype(np.float64), norm)
+        assert np.isfinite(got).all()
+        assert np.abs(got - ref).max() < TOL32
