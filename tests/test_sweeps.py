@@ -1,0 +1,91 @@
+"""normviz.sweeps: the shipped GN batch-size sweep, its claims, and a recomputed cell."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+
+from normviz import training_figures as tf  # noqa: E402
+from normviz.sweeps import (  # noqa: E402
+    BATCH_SIZES,
+    NORMS,
+    cell_config,
+    claims,
+    load_sweep,
+    summarize,
+    sweep_cell,
+)
+
+TEST_IMAGES = 359  # 20 % of the 1 797 digits
+ONE_IMAGE = 100 / TEST_IMAGES  # one test image, in error points
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    return load_sweep()
+
+
+def test_shipped_data_says_how_it_was_made(sweep):
+    for key in ("recipe", "seeds", "date", "torch", "seconds", "command", "cells"):
+        assert key in sweep, key
+    assert sweep["batch_sizes"] == list(BATCH_SIZES) and sweep["norms"] == list(NORMS)
+    assert len(sweep["seeds"]) >= 2
+    assert len(sweep["cells"]) == len(NORMS) * len(BATCH_SIZES) * len(sweep["seeds"])
+    samples = sweep["recipe"]["samples_seen"]
+    for c in sweep["cells"]:
+        assert c["steps"] == samples // c["batch_size"]  # samples seen held fixed
+        assert c["lr"] == pytest.approx(0.05 * c["batch_size"] / 16)  # linear scaling rule
+        assert not c["diverged"]
+
+
+def test_gn_is_flat_across_batch_sizes(sweep):
+    spread = claims(sweep)["gn_spread"]
+    assert spread <= 1.5, f"GN eval error spread {spread:.2f} points"
+
+
+def test_bn_eval_error_collapses_at_batch_two(sweep):
+    drop = claims(sweep)["bn_drop"]
+    assert drop >= 10, f"BN eval error at batch 2 only {drop:.2f} points worse than at 64"
+
+
+def test_one_shipped_cell_recomputes(sweep):
+    """Deterministic runs: the cheapest cell (batch 64) recomputed gives the shipped numbers.
+
+    Tolerance: one test image (0.28 points), for a machine whose float rounding differs; on
+    the machine that made the data the numbers are equal.
+    """
+    ref = next(c for c in sweep["cells"] if (c["norm"], c["batch_size"], c["seed"]) == ("group", 64, 0))
+    new = sweep_cell("group", 64, 0, samples=sweep["recipe"]["samples_seen"])
+    assert new["steps"] == ref["steps"]
+    assert abs(new["eval_error"] - ref["eval_error"]) <= ONE_IMAGE + 1e-9
+    assert abs(new["train_mode_error"] - ref["train_mode_error"]) <= ONE_IMAGE + 1e-9
+
+
+def test_cell_config_holds_samples_and_scales_lr():
+    a, b = cell_config("batch", 64, 0, samples=6400), cell_config("batch", 2, 0, samples=6400)
+    assert a.steps * 64 == b.steps * 2 == 6400
+    assert a.effective_lr / b.effective_lr == pytest.approx(32)
+    with pytest.raises(ValueError, match="at least 2"):
+        cell_config("batch", 1, 0)
+
+
+def test_summary_and_claims_on_a_made_up_sweep():
+    cells = [{"norm": n, "batch_size": b, "seed": s, "eval_error": e + s, "train_mode_error": e}
+             for n, errs in (("batch", (1, 2, 30)), ("group", (2, 2, 3)), ("layer", (3, 3, 3)))
+             for b, e in zip((64, 8, 2), errs) for s in (0, 1)]
+    fake = {"norms": ["batch", "group", "layer"], "batch_sizes": [64, 8, 2], "cells": cells, "seeds": [0, 1]}
+    s = summarize(fake)
+    assert s["batch"]["eval"] == [1.5, 2.5, 30.5] and s["group"]["train_mode"] == [2, 2, 3]
+    c = claims(fake)
+    assert c == {"gn_spread": 1.0, "bn_drop": 29.0}
+
+
+def test_sweep_figure_has_train_and_eval_panels_on_log2_axes(sweep):
+    fig = tf.sweep_figure(sweep, extra_cells=[{"norm": "batch", "batch_size": 2, "eval_error": 50.0,
+                                                "train_mode_error": 40.0}])
+    assert fig.layout.xaxis.type == "log" and fig.layout.xaxis2.type == "log"
+    assert list(fig.layout.xaxis.tickvals) == list(BATCH_SIZES)
+    titles = [a.text for a in fig.layout.annotations]
+    assert any("Train mode" in t for t in titles) and any("Eval mode" in t for t in titles)
+    legend = {t.name for t in fig.data if t.showlegend is not False}
+    assert {"BatchNorm", "GroupNorm", "LayerNorm", "live re-run"} <= legend
