@@ -1,0 +1,134 @@
+"""Training lab page (AppTest) and its URL state."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from normviz.state import TrainingLabState
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training_lab.py")
+
+
+def _app(**params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def _charts(at) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def _run_to_end(at, max_ticks: int = 200) -> AppTest:
+    for _ in range(max_ticks):
+        if not at.session_state["training:running"]:
+            break
+        at.run()
+    assert not at.session_state["training:running"], "runs did not finish"
+    return at
+
+
+def test_nothing_runs_on_page_load():
+    at = _app()
+    assert not at.exception
+    assert not at.session_state["training:running"]
+    assert at.session_state["training:runs"] == []
+    assert any("Nothing has run yet" in i.value for i in at.info)
+
+
+def test_short_run_renders_its_charts_and_exports():
+    at = _app(steps="60")
+    at.button(key="training:run").click().run()
+    assert at.session_state["training:running"]
+    _run_to_end(at)
+    assert not at.exception
+    jobs = at.session_state["training:runs"]
+    assert [j["status"] for j in jobs] == ["done", "done"]
+    assert [j["snaps"][-1]["step"] for j in jobs] == [60, 60]
+    charts = _charts(at)
+    assert charts and "BN paper Figure 1" in charts[0]["layout"]["title"]["text"]
+    names = {t.get("name") for t in charts[0]["data"]}
+    assert {"1: no norm · B=60 · lr=0.5", "2: BatchNorm · B=60 · lr=0.5"} <= names
+    assert len(at.get("download_button")) == 2
+    for view, title in (("overview", "Loss, accuracy"), ("distributions", "Distribution of"),
+                        ("histograms", "Histogram of")):
+        at.session_state["training.view"] = view
+        at.run()
+        assert not at.exception
+        assert title in _charts(at)[0]["layout"]["title"]["text"], view
+
+
+def test_results_survive_a_rerun_and_a_config_change():
+    at = _app(steps="20")
+    at.button(key="training:run").click().run()
+    _run_to_end(at)
+    before = [j["snaps"] for j in at.session_state["training:runs"]]
+    at.number_input(key="training.steps").set_value(500).run()
+    at.run()
+    assert not at.exception
+    assert [j["snaps"] for j in at.session_state["training:runs"]] == before
+    assert _charts(at)
+
+
+def test_stop_ends_the_runs():
+    at = _app(steps="5000")
+    at.button(key="training:run").click().run()
+    assert at.session_state["training:running"]
+    at.button(key="training:stop").click().run()
+    assert not at.exception
+    assert not at.session_state["training:running"]
+    jobs = at.session_state["training:runs"]
+    assert all(j["status"] == "stopped" and j["gen"] is None for j in jobs)
+    assert all(j["snaps"][-1]["step"] < 5000 for j in jobs if j["snaps"])
+    steps = [len(j["snaps"]) for j in jobs]
+    at.run()
+    assert [len(j["snaps"]) for j in at.session_state["training:runs"]] == steps  # nothing moves after Stop
+
+
+def test_divergence_is_a_message_not_a_traceback():
+    at = _app(steps="400", norm="none", lr="50", batch="60", model="mlp", init="0.1")
+    at.button(key="training:run").click().run()
+    _run_to_end(at)
+    assert not at.exception
+    assert any("diverged" in e.value and "lower lr from 50 to 0.5" in e.value for e in at.error)
+
+
+def test_gn_preset_shows_the_shipped_sweep_at_once():
+    at = _app()
+    at.button(key="training:preset_gn").click().run()
+    assert not at.exception
+    assert not at.session_state["training:running"]
+    spec = _charts(at)[0]
+    assert "batch size" in spec["layout"]["title"]["text"]
+    assert spec["layout"]["xaxis"]["type"] == "log"
+    assert any("How it was made" in c.value for c in at.caption)
+
+
+def test_bad_url_values_give_notices():
+    at = _app(norm="batch,bogus", steps="-3")
+    assert not at.exception
+    texts = " ".join(w.value for w in at.warning)
+    assert "norm" in texts and "steps" in texts
+
+
+def test_state_round_trip():
+    s = TrainingLabState(norm=("batch", "group", "layer"), batch=(2, 4, 8), lr=(0.1, 0.2, 0.3),
+                         model=("mlp",) * 3, init=(0.1,) * 3, steps=500, seed=3, preset="custom", view="overview")
+    back, notices = TrainingLabState.from_query(s.to_query())
+    assert back == s and notices == []
+
+
+@pytest.mark.parametrize("query, expect", [
+    ({"norm": "batch,group,layer"}, {"batch": (60, 60, 60), "model": ("mlp",) * 3}),
+    ({"norm": "batch", "lr": "1,2,3"}, {"lr": (1.0,)}),
+    ({"norm": "a,b,c,d,e"}, {"norm": ("none", "batch")}),
+])
+def test_state_fills_and_trims_per_run_lists(query, expect):
+    s, _ = TrainingLabState.from_query(query)
+    for k, v in expect.items():
+        assert getattr(s, k) == v
+    assert len({len(s.norm), len(s.batch), len(s.lr), len(s.model), len(s.init)}) == 1
