@@ -28,8 +28,8 @@ RUNS = {
     "fair_bn": ("fair: BN, PyTorch p = 0.1, ε 1e-5", "batch", {}),
     "fair_ln": ("fair: LN over (C, H, W), ε 1e-5", "layer", {}),
 }
-SETTINGS = dict(widths=(16, 32), batch_size=32, lr=0.05, momentum=0.9)
-STEPS, QUICK_STEPS, LOG_EVERY = 300, 30, 15
+SETTINGS = dict(widths=(16, 32), batch_size=32, lr=0.1, momentum=0.9)
+STEPS, QUICK_STEPS, LOG_EVERY = 600, 30, 20
 KERAS_MOMENTUM = 0.99
 
 

@@ -385,6 +385,12 @@ _SPECS: list[Experiment] = [
         run_path="normviz.exp_gn_figures:run",
         claim_path="normviz.exp_gn_figures:claim",
         figure_path="normviz.exp_gn_figures:figure",
+        claim_text="Without a norm the last conv layer's 1–99 % response band widens over training more "
+                   "than twice as much as with BN or GN.",
+        how="CNN conv 16 → conv 32 at 8×8, GAP, linear (GN with 8 groups); batch 32, SGD lr 0.05, "
+            "momentum 0.9, 1500 steps; percentiles on 360 test images in eval mode.",
+        notes="Not reproduced at this scale: the paper's Figure 4 has GN with the lowest training "
+              "error; on the digits BN reaches a lower training error than GN (numbers below).",
         full_seconds=60,
     ),
     Experiment(

@@ -1,0 +1,166 @@
+"""The experiment registry: schema, quick runs of every entry, and the claims of experiments
+1, 2, 5, 6, 8 and the BN/GN Figure 1 presets on their shipped results (2 seeds), with a live
+re-check of a sample (the runs are deterministic, so a recomputed number must match the file).
+"""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from normviz.experiments import (EXPERIMENTS, GUIDE, QUESTIONS, Experiment, PaperTable, get, jsonable,
+                                 precompute)
+
+ROOT = Path(__file__).resolve().parent.parent
+MINE = ("bn_figure1", "gn_figure1", "batch_instance", "switchable", "weight_norm", "keras", "gn_figures")
+
+
+# --- schema ---------------------------------------------------------------------------------
+
+
+def test_registry_schema():
+    assert len(EXPERIMENTS) >= 12
+    for key, spec in EXPERIMENTS.items():
+        assert isinstance(spec, Experiment) and spec.key == key
+        assert spec.question in QUESTIONS, key
+        assert spec.title and spec.echoes and spec.look_for, key
+        assert spec.paper and all(isinstance(t, PaperTable) for t in spec.paper), key
+        for t in spec.paper:
+            assert t.source and t.rows, key
+            assert all(len(r) == len(t.columns) for r in t.rows), f"{key}: {t.source} has a ragged row"
+            assert t.records()[0].keys() == set(t.columns)
+        for path in (spec.run_path, spec.claim_path) + ((spec.figure_path,) if spec.figure_path else ()):
+            module, _, fn = path.partition(":")
+            assert module.startswith("normviz.") and fn, f"{key}: bad dotted path {path!r}"
+        assert spec.available(), f"{key}: module {spec.run_path} is missing"
+
+
+def test_every_question_of_the_guide_is_answered_by_registered_experiments():
+    asked = {g.question for g in GUIDE}
+    assert {"cnn", "rnn", "style", "batch", "distributed", "cost"} <= asked
+    for g in GUIDE:
+        assert g.answer and g.experiments
+        assert all(k in EXPERIMENTS for k in g.experiments), g.question
+
+
+def test_import_is_light():
+    code = "import sys, normviz.experiments; print(sorted(m for m in ('torch', 'sklearn', 'streamlit') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_key_is_explained():
+    with pytest.raises(ValueError, match="unknown experiment 'nope'; choose one of bn_figure1"):
+        get("nope")
+
+
+def test_jsonable():
+    out = jsonable({"a": np.arange(3), "b": (np.float32(1.5), float("nan")), 3: np.int64(4), "c": [np.inf]})
+    assert out == {"a": [0, 1, 2], "b": [1.5, None], "3": 4, "c": [None]}
+    json.dumps(out, allow_nan=False)
+    with pytest.raises(TypeError, match="cannot turn object"):
+        jsonable(object())
+
+
+# --- quick runs of every entry --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", list(EXPERIMENTS))
+def test_quick_run_completes_and_is_json(key):
+    spec = EXPERIMENTS[key]
+    seen = []
+    res = spec.run(seed=0, quick=True, progress=lambda f, t: seen.append(f))
+    text = json.dumps(jsonable(res), allow_nan=False)
+    assert json.loads(text) == jsonable(res)
+    holds, sentence = spec.claim(json.loads(text))  # the claim works on the JSON round trip
+    assert isinstance(holds, bool) and len(sentence) > 20
+    figs = spec.figure(json.loads(text))
+    assert all(hasattr(f, "to_plotly_json") and f.layout.title.text for f in figs)
+    assert all(0 <= f <= 1 for f in seen)
+
+
+def test_precompute_writes_how_it_was_made(tmp_path):
+    doc = precompute("invariances", seeds=(0, 1), quick=True, path=tmp_path / "inv.json")
+    back = json.loads((tmp_path / "inv.json").read_text())
+    assert back == json.loads(json.dumps(doc))
+    assert back["seeds"] == [0, 1] and set(back["runs"]) == {"0", "1"}
+    assert "--precompute invariances" in back["made_by"] and back["date"] and back["machine"]
+    assert all(isinstance(r["claim"]["holds"], bool) for r in back["runs"].values())
+
+
+# --- claims on the shipped results (2 seeds each) -------------------------------------------
+
+
+def shipped(key):
+    doc = EXPERIMENTS[key].precomputed()
+    assert doc is not None, f"no shipped results for {key}: run python -m normviz.experiments --precompute {key}"
+    return doc
+
+
+@pytest.mark.parametrize("key", MINE)
+def test_shipped_claim_holds_for_two_seeds(key):
+    doc = shipped(key)
+    spec = EXPERIMENTS[key]
+    if key == "gn_figure1":  # one sweep over both seeds, the claim on their mean
+        assert len(doc["runs"]["all"]["results"]["seeds"]) >= 2
+    else:
+        assert len(doc["runs"]) >= 2 and not doc["quick"]
+    for seed, run in doc["runs"].items():
+        holds, sentence = spec.claim(run["results"])  # recomputed from the numbers, not the stored verdict
+        assert holds, f"{key} seed {seed}: {sentence}"
+
+
+def test_bin_margins():
+    for run in shipped("batch_instance")["runs"].values():
+        r = run["results"]
+        rho = r["contrast"]["rho_mean"]
+        assert rho[-1] - rho[0] >= 0.3 + 0.2, rho  # claim 0.3, measured gap ≈ 0.9
+        acc = r["brightness"]["acc"]
+        assert acc["instance"] < 0.65 and min(acc["batch"], acc["batch_instance"]) > 0.9, acc
+        assert all(0 <= v <= 1 for layer in r["contrast"]["rho"] for v in layer)
+        assert np.mean(r["brightness"]["rho_mean"]) > np.mean(rho)  # gates lean to BN when brightness is signal
+
+
+def test_switchable_margins_and_weights():
+    for run in shipped("switchable")["runs"].values():
+        b = run["results"]["batches"]
+        for B in ("32", "2"):
+            for w in b[B]["mean_weights"] + b[B]["var_weights"]:
+                assert math.isclose(sum(w), 1.0, abs_tol=1e-5) and min(w) >= 0
+        assert b["2"]["var_weights"][-1][2] <= 0.25 * b["32"]["var_weights"][-1][2]
+
+
+def test_bn_figure1_margins():
+    for run in shipped("bn_figure1")["runs"].values():
+        r = run["results"]
+        assert r["final_acc"]["batch"] >= 0.9
+        unit = np.array([s["bn_unit"] for s in r["runs"]["batch"][1:]])
+        assert np.all(np.diff(unit, axis=1) >= 0)  # 15th ≤ 50th ≤ 85th percentile
+
+
+# --- live re-check of a sample --------------------------------------------------------------
+
+
+def test_live_recheck_bin_brightness_in_run():
+    """Recompute IN on the brightness task for seed 0 and compare with the shipped number."""
+    from normviz.exp_bin import BRIGHTNESS_STEPS, _config
+    from normviz.training import final_snapshot
+
+    ship = shipped("batch_instance")["runs"]["0"]["results"]["brightness"]["acc"]["instance"]
+    snap = final_snapshot(_config(norm="instance", dataset="digits_brightness", steps=BRIGHTNESS_STEPS, seed=0))
+    assert snap.test_acc == pytest.approx(ship, abs=1e-9)
+    assert snap.test_acc < 0.65  # and it is still chance-like
+
+
+def test_live_recheck_keras_axis3():
+    from normviz.exp_keras import axis3_check, keras_to_torch_momentum
+
+    assert keras_to_torch_momentum(0.99) == pytest.approx(0.01)
+    got = axis3_check(0)
+    assert got == pytest.approx(shipped("keras")["runs"]["0"]["results"]["axis3"], abs=1e-12)
+    assert got["vs_pono"] < 1e-12 < 0.5 < got["vs_layer"]
