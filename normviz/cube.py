@@ -132,12 +132,12 @@ def _title(spec: CubeSpec, norm: str, stat: str, wts: np.ndarray) -> str:
     size = int(np.count_nonzero(wts))
     sel = "(" + ", ".join(map(str, spec.index)) + ")"
     if norm == "switchable":
-        return f"<b>{name}</b>, weights for {'μ' if stat == 'mean' else 'σ²'}<br>colour = each cell's weight (selected {sel})"
+        return f"<b>{name}</b>, weights for {'μ' if stat == 'mean' else 'σ²'}<br>colour = each cell's weight"
     if norm == "batch_instance":
-        return f"<b>{name}</b><br>colour = each cell's weight: BN set and IN set at once (selected {sel})"
+        return f"<b>{name}</b><br>colour = weight: BN set and IN set at once"
     if spec.colour_all:
         return f"<b>{name}</b><br>K = {count_sets(spec, norm)} sets, one colour and symbol each"
-    return f"<b>{name}</b><br>{size} cells share the μ and σ² of the selected cell {sel}"
+    return f"<b>{name}</b><br>{size} cells share μ, σ² with {sel}"
 
 
 def views(spec: CubeSpec, n_cells: int) -> list[tuple[str, str]]:
@@ -290,8 +290,8 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
     spans = [int(max(a) - min(a) + 1) for a in xyz]
     ratio = [0.55 + 0.45 * s / max(spans) for s in spans]
     layout.update(
-        title=dict(text=titles[0], x=0.01, xanchor="left", y=0.985, yanchor="top", font=dict(size=14)),
-        margin=dict(l=0, r=0, t=58, b=40), height=500,
+        title=dict(text=titles[0], x=0.01, xanchor="left", y=0.97, yanchor="top", font=dict(size=14)),
+        margin=dict(l=0, r=0, t=66, b=40), height=500,
         legend=dict(orientation="h", yref="container", yanchor="bottom", y=0.0, x=0.0, font=dict(size=11)),
         scene=dict(
             xaxis=dict(title=dict(text=titles_xyz[0]), dtick=1 if spec.layout == "paper" else None,

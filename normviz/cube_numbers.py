@@ -398,6 +398,12 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}".replace("e-0", r"\times10^{-").replace("e+0", r"\times10^{") + ("}" if "e" in f"{v:.4g}" else "")
 
 
+def _neg(v: float) -> str:
+    """A number to subtract: negative ones in parentheses, so "x − (−0.5)" never reads "x − −0.5"."""
+    t = _fmt(v)
+    return f"({t})" if np.isfinite(v) and v < 0 else t
+
+
 def formula_numbers(spec: CubeSpec, x: np.ndarray, stats: ElementStats | None = None) -> str:
     """The norm's formula with the live numbers of the selected set (LaTeX for ``st.latex``)."""
     stats = stats or element_stats(spec, x)
@@ -415,17 +421,20 @@ def formula_numbers(spec: CubeSpec, x: np.ndarray, stats: ElementStats | None = 
                 rf" = \frac{{{_fmt(xv)}}}{{{_fmt(math.sqrt(var))}}} = {_fmt(xh)}")
     if norm == "weight_standardization":
         return (rf"|S| = {size},\ \bar W = {_fmt(mu)},\ \mathrm{{std}} = {_fmt(math.sqrt(var))},\quad "
-                rf"\hat W = \frac{{{_fmt(xv)} - {_fmt(mu)}}}{{{_fmt(math.sqrt(var))} + {eps}}} = {_fmt(xh)}")
+                rf"\hat W = \frac{{{_fmt(xv)} - {_neg(mu)}}}{{{_fmt(math.sqrt(var))} + {eps}}} = {_fmt(xh)}")
     if norm == "batch_instance":
         r = spec.rho_value(i[1])
         mi, vi = stats.extra["mean_in"][i], stats.extra["var_in"][i]
         return (rf"\rho = {r:.3g},\ \mu_{{BN}} = {_fmt(mu)},\ \sigma^2_{{BN}} = {_fmt(var)},\ "
                 rf"\mu_{{IN}} = {_fmt(mi)},\ \sigma^2_{{IN}} = {_fmt(vi)},\quad \hat x = {r:.3g}\cdot"
-                rf"\frac{{{_fmt(xv)} - {_fmt(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}} + {1 - r:.3g}\cdot"
-                rf"\frac{{{_fmt(xv)} - {_fmt(mi)}}}{{\sqrt{{{_fmt(vi)} + {eps}}}}} = {_fmt(xh)}")
-    head = rf"|S| = {size},\ " if norm != "switchable" else r"\textstyle\sum_k w_k\mu_k,\ \sum_k w'_k\sigma^2_k:\ "
-    return (head + rf"\mu_S = {_fmt(mu)},\ \sigma^2_S = {_fmt(var)},\quad \hat x = \frac{{x - \mu_S}}"
-            rf"{{\sqrt{{\sigma^2_S + \epsilon}}}} = \frac{{{_fmt(xv)} - {_fmt(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}}"
+                rf"\frac{{{_fmt(xv)} - {_neg(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}} + {1 - r:.3g}\cdot"
+                rf"\frac{{{_fmt(xv)} - {_neg(mi)}}}{{\sqrt{{{_fmt(vi)} + {eps}}}}} = {_fmt(xh)}")
+    if norm == "switchable":
+        head = r"\mu = \textstyle\sum_k w_k\mu_k" + rf" = {_fmt(mu)},\ " + r"\sigma^2 = \textstyle\sum_k w'_k\sigma^2_k" + \
+            rf" = {_fmt(var)},\quad "
+        return head + (rf"\hat x = \frac{{{_fmt(xv)} - {_neg(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}} = {_fmt(xh)}")
+    return (rf"|S| = {size},\ \mu_S = {_fmt(mu)},\ \sigma^2_S = {_fmt(var)},\quad \hat x = \frac{{x - \mu_S}}"
+            rf"{{\sqrt{{\sigma^2_S + \epsilon}}}} = \frac{{{_fmt(xv)} - {_neg(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}}"
             rf" = {_fmt(xh)}")
 
 
@@ -551,15 +560,26 @@ def statistics_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def pytorch_snippet(spec: CubeSpec, source: str = "random", seed: int = 0) -> str:
-    """A runnable script that rebuilds the input and applies the same norm in PyTorch."""
+def _tensor_literal(name: str, x: np.ndarray, comment: str) -> str:
+    return f"{name} = torch.tensor({x.tolist()!r}, dtype=torch.float64)  # {comment}, the app's values"
+
+
+def pytorch_snippet(spec: CubeSpec, source: str = "random", seed: int = 0, x: np.ndarray | None = None,
+                    max_literal: int = 1024) -> str:
+    """A runnable script that applies the same norm in PyTorch.
+
+    With ``x`` (at most ``max_literal`` values) the script holds the app's exact input, so it
+    prints the same x̂ the page shows; otherwise it draws random data of the same shape.
+    """
     N, C, H, W = spec.shape
     n, c, h, w = spec.index
     norm, eps = spec.norm, spec.eps
     lines = ["# normviz: the cube's configuration, reproduced in PyTorch", "import torch",
              "import torch.nn.functional as F", "", f"torch.manual_seed({seed})"]
+    literal = x is not None and x.size <= max_literal
     if spec.is_weight:
-        lines += [f"w = torch.randn({N}, {C}, {H}, {W}, dtype=torch.float64)  # C_out, C_in, k, k"]
+        lines += [_tensor_literal("w", x, "C_out, C_in, k, k") if literal else
+                  f"w = torch.randn({N}, {C}, {H}, {W}, dtype=torch.float64)  # C_out, C_in, k, k"]
         if norm == "weight":
             lines += ["# Weight Norm with g = 1: each output filter divided by its L2 norm",
                       "conv = torch.nn.Conv2d(%d, %d, %d, bias=False).double()" % (C, N, H),
@@ -575,10 +595,13 @@ def pytorch_snippet(spec: CubeSpec, source: str = "random", seed: int = 0) -> st
                       f"w_hat = ((flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + {eps!r})).view_as(w)",
                       f"print('filter {n}, weight ({c}, {h}, {w}):', w_hat[{n}, {c}, {h}, {w}].item())"]
         return "\n".join(lines) + "\n"
-    lines += [f"x = torch.randn({N}, {C}, {H}, {W}, dtype=torch.float64)  # N, C, H, W"]
-    if source == "constant":
+    if literal:
+        lines += [_tensor_literal("x", x, "N, C, H, W")]
+    else:
+        lines += [f"x = torch.randn({N}, {C}, {H}, {W}, dtype=torch.float64)  # N, C, H, W"]
+    if source == "constant" and not literal:
         lines += [f"x[:, {c}] = 3.0  # a constant channel: σ² = 0, ε decides"]
-    elif source == "image":
+    elif source == "image" and not literal:
         lines += ["# (the app used patches of sklearn's china.jpg; random data shows the same sets)"]
     call = {
         "batch": f"F.batch_norm(x, None, None, training=True, eps={eps!r})",
@@ -594,12 +617,12 @@ def pytorch_snippet(spec: CubeSpec, source: str = "random", seed: int = 0) -> st
     if norm in call:
         lines += [f"y = {call[norm]}"]
     elif norm == "batch_instance":
-        rho = ", ".join(f"{r:g}" for r in np.broadcast_to(np.asarray(spec.rho), (C,)))
+        rho = ", ".join(repr(float(r)) for r in np.broadcast_to(np.asarray(spec.rho), (C,)))
         lines += [f"rho = torch.tensor([{rho}], dtype=torch.float64).view(1, {C}, 1, 1)",
                   f"y = rho * F.batch_norm(x, None, None, training=True, eps={eps!r}) + (1 - rho) * F.instance_norm(x, eps={eps!r})"]
     elif norm == "switchable":
-        wm = ", ".join(f"{v:.6g}" for v in spec.mean_weights)
-        wv = ", ".join(f"{v:.6g}" for v in spec.var_weights)
+        wm = ", ".join(repr(float(v)) for v in spec.mean_weights)  # full precision: same x̂ as the app
+        wv = ", ".join(repr(float(v)) for v in spec.var_weights)
         lines += [f"wm, wv = [{wm}], [{wv}]  # softmaxed importance weights (IN, LN, BN)",
                   "dims = [(2, 3), (1, 2, 3), (0, 2, 3)]  # IN, LN, BN",
                   "mu = sum(a * x.mean(d, keepdim=True) for a, d in zip(wm, dims))",

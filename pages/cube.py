@@ -194,10 +194,10 @@ if is_weight:
             f"Weight Standardization, centred) on their own. So the cube now shows the layer's weight "
             f"tensor C_out×C_in×k×k = {'×'.join(map(str, state.shape))}.", icon=":material/info:")
 names = spec.index_names
-sel_cols = st.columns(4)
-for col, name, label, size in zip(sel_cols, ("n", "c", "h", "w"), names, state.shape):
-    if shown(name):
-        col.number_input(f"selected {label}", 0, size - 1, key=k(name))
+with st.container(horizontal=True, gap="small"):  # wraps two a row on a phone instead of stacking
+    for name, label, size in zip(("n", "c", "h", "w"), names, state.shape):
+        if shown(name):
+            st.number_input(f"selected {label}", 0, size - 1, key=k(name), width=160)
 state = state_from_widgets(CubeState, P, **tuple_values(C))
 
 # -- the cube and the unfolded view ---------------------------------------------------------
@@ -245,7 +245,7 @@ elif view == "numbers":
         st.caption(f"No PyTorch comparison: {ref}.")
     rows = cn.statistics_rows(spec, x)
     st.dataframe(rows, hide_index=True, height=min(400, 38 + 35 * len(rows)))
-    snippet = cn.pytorch_snippet(spec, state.data, state.seed)
+    snippet = cn.pytorch_snippet(spec, state.data, state.seed, x=x)
     c1, c2 = st.columns(2)
     c1.download_button("Statistics (CSV)", cn.statistics_csv(rows), file_name=f"normviz-{norm}-statistics.csv",
                        mime="text/csv", icon=":material/download:", on_click="ignore")

@@ -274,6 +274,9 @@ def test_formula_shows_the_selected_sets_numbers():
     assert np.isclose(st.mean[0, 1, 2, 3], sel.mean()) and np.isclose(st.var[0, 1, 2, 3], sel.var())
     tex = formula_numbers(spec, x, st)
     assert "|S| = 48" in tex and f"{sel.mean():.4g}" in tex and f"{st.x_hat[0, 1, 2, 3]:.4g}" in tex
+    assert "- -" not in tex.replace(" ", " ")  # a negative mean is subtracted in parentheses
+    neg = make_data(spec.shape, seed=4) - 10.0
+    assert r"- (-" in formula_numbers(spec, neg)
 
 
 def test_statistics_rows_one_per_statistic_and_csv():
@@ -291,11 +294,16 @@ def test_statistics_rows_one_per_statistic_and_csv():
 @pytest.mark.parametrize("norm", ["group", "switchable", "batch_instance", "ghost_batch", "weight", "pono"])
 def test_pytorch_snippet_runs(norm):
     spec = spec_for(norm, (2, 6, 3, 3) if norm not in WEIGHT else (4, 3, 3, 3), 2, (1, 2, 1, 0))
-    code = pytorch_snippet(spec)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, "snippet", "exec"), {})
-    assert "(1, 2, 1, 0)" in out.getvalue() or "filter 1" in out.getvalue()
+    x = data_for(spec, seed=5)
+    for code, exact in ((pytorch_snippet(spec), False), (pytorch_snippet(spec, x=x), True)):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "snippet", "exec"), {})
+        text = out.getvalue()
+        assert "(1, 2, 1, 0)" in text or "filter 1, weight (2, 1, 0)" in text
+        if exact:  # the app's own input is in the script: it prints the app's x̂
+            printed = float(text.splitlines()[0].rsplit(" ", 1)[1])
+            assert abs(printed - element_stats(spec, x).x_hat[1, 2, 1, 0]) < 1e-10
 
 
 # --------------------------------------------------------------------------------------------
