@@ -226,6 +226,24 @@ def test_2_layer_norm_per_sample_affine_invariance_not_per_channel(shape, seed):
         check_invariance("layer", shape, seed, kept=(1,), invariant=False)
 
 
+@given(n=st.integers(1, 5), units=st.integers(2, 6), seed=seeds)
+def test_2_layer_norm_weight_matrix_recentering(n, units, seed):
+    """LN(u (W + 1 δᵀ)ᵀ) = LN(u Wᵀ): adding δ to every unit's weights shifts a sample by δ·u."""
+    rng = np.random.default_rng(seed)
+    u, Wt, delta = rng.normal(size=(n, 4)), rng.normal(size=(units, 4)), rng.normal(size=4)
+    pre = lambda Wm: (u @ Wm.T)[:, :, None, None]  # noqa: E731
+    close(normalize(pre(Wt + delta[None, :]), "layer"), normalize(pre(Wt), "layer"))
+
+
+@given(n=st.integers(2, 6), units=st.integers(1, 5), seed=seeds)
+def test_4_batch_norm_dataset_recentering(n, units, seed):
+    """Adding a constant vector to every input row shifts each unit by a constant: BN ignores it."""
+    rng = np.random.default_rng(seed)
+    u, Wt, shift = rng.normal(size=(n, 4)), rng.normal(size=(units, 4)), rng.normal(size=4) * 5
+    pre = lambda U: (U @ Wt.T)[:, :, None, None]  # noqa: E731
+    close(normalize(pre(u + shift[None, :]), "batch"), normalize(pre(u), "batch"))
+
+
 @given(shape=dims, seed=seeds)
 def test_3_group_norm_per_group_affine_invariance(shape, seed):
     N, C, H, W = shape
