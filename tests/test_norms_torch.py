@@ -387,3 +387,12 @@ def test_huge_finite_float32_values_do_not_overflow(magnitude):
         got, ref = normalize(x32, norm), normalize(x32.astype(np.float64), norm)
         assert np.isfinite(got).all()
         assert np.abs(got - ref).max() < TOL32
+
+
+def test_float16_with_a_wide_range_is_summed_in_float32():
+    """Squares of float16 deviations above 256 overflow float16 (max 65504)."""
+    x16 = sample((2, 4, 16, 16), 19, scale=2000.0, dtype=np.float16)
+    assert np.isfinite(x16).all() and np.abs(x16).max() > 1000
+    for norm in ("batch", "layer", "instance", "group", "rms"):
+        got, ref = normalize(x16, norm), normalize(x16.astype(np.float64), norm)
+        assert got.dtype == np.float16 and np.abs(got.astype(np.float64) - ref).max() < 1e-2
