@@ -216,3 +216,15 @@ def test_torch_weight_norm_of_zero_row_is_nan_where_normviz_refuses():
     assert torch.isnan(wn.weight[1]).all()
     with pytest.raises(ValueError, match=r"output unit\(s\) \[1\]"):
         normalize_weight(v, "weight")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("norm", [k for k, s in NORMS.items() if s.kind == "activation"])
+def test_every_activation_norm_refuses_non_finite_input(norm, dtype, bad):
+    """normalize finds NaN/inf from the moments instead of a separate scan: check every key."""
+    kw = {"batch_instance": {"rho": 0.5}, "switchable": SN, "ghost_batch": {"ghost_size": 1}}.get(norm, {})
+    x = arr(2, 6, 3, 3).astype(dtype)
+    x[1, 4, 2, 1] = bad
+    with pytest.raises(ValueError, match=r"x contains 1 non-finite value\(s\)"):
+        normalize(x, norm, **kw)
