@@ -58,7 +58,14 @@ DEFAULTS = dict(world=2, per_device=2, steps=1500, lr=0.02, momentum=0.9, hidden
 QUICK = dict(steps=120, log_every=40)
 
 
-class PortInUseError(RuntimeError):
+class DistributedRunError(ValueError):
+    """The distributed run could not start or finish (its processes have been stopped).
+
+    A ``ValueError`` so that pages show its sentence like any other library error.
+    """
+
+
+class PortInUseError(DistributedRunError):
     """The chosen localhost port is taken by another program."""
 
 
@@ -380,7 +387,7 @@ def free_port() -> int:
 def run_distributed(cfg: dict, *, port: int | None = None, timeout: float | None = None) -> dict:
     """Start ``cfg['world']`` worker processes, wait for them, stop them; rank results + pids.
 
-    Raises ``PortInUseError`` if ``port`` is taken, ``RuntimeError`` with the workers' last
+    Raises ``PortInUseError`` if ``port`` is taken, ``DistributedRunError`` with the workers' last
     error lines if one fails or the run exceeds ``timeout`` seconds. Every process started here
     has exited (killed if need be) when this returns or raises.
     """
@@ -412,15 +419,15 @@ def run_distributed(cfg: dict, *, port: int | None = None, timeout: float | None
             while any(p.poll() is None for p in procs):
                 failed = [r for r, p in enumerate(procs) if p.returncode not in (None, 0)]
                 if failed:
-                    raise RuntimeError(_failure_message(failed, logs, port))
+                    raise DistributedRunError(_failure_message(failed, logs, port))
                 if time.monotonic() > deadline:
-                    raise RuntimeError(
+                    raise DistributedRunError(
                         f"The distributed run did not finish within {timeout:.0f} s (world={world}, "
                         f"port {port}); its processes were stopped. Try quick mode or fewer steps.")
                 time.sleep(0.05)
             failed = [r for r, p in enumerate(procs) if p.returncode != 0]
             if failed:
-                raise RuntimeError(_failure_message(failed, logs, port))
+                raise DistributedRunError(_failure_message(failed, logs, port))
             ranks = [json.loads((Path(tmp) / f"rank{r}.json").read_text()) for r in range(world)]
         finally:
             for p in procs:
@@ -476,16 +483,20 @@ def _steps_in_agreement(a, b, tol: float = 1e-9) -> int:
     return int(bad[0]) if bad.size else int(d.size)
 
 
-def run(seed: int = 0, quick: bool = False, *, port: int | None = None, **overrides) -> dict:
+def run(seed: int = 0, quick: bool = False, progress=None, *, port: int | None = None, **overrides) -> dict:
     """Distributed run + simulated run + agreement checks; plain JSON-able results."""
     cfg = {**DEFAULTS, **(QUICK if quick else {}), **overrides, "seed": seed}
     if not 1 <= cfg["per_device"] <= 4:
         raise ValueError(f"per_device must be 1 to 4 samples per process, got {cfg['per_device']}.")
     if not 2 <= cfg["world"] <= 4:
         raise ValueError(f"world must be 2 to 4 processes (this machine has {os.cpu_count()} cores), got {cfg['world']}.")
+    if progress:
+        progress(0.05, f"starting {cfg['world']} processes (gloo, localhost)")
     t0 = time.perf_counter()
     dist_out = run_distributed(cfg, port=port)
     t_dist = time.perf_counter() - t0
+    if progress:
+        progress(0.7, "simulating the same runs in one process")
     sim = run_simulated(cfg)
     ranks = [r["results"] for r in dist_out["ranks"]]
     r0 = ranks[0]

@@ -140,10 +140,17 @@ def train_one(norm: str, batch: int, cfg: dict, seed: int) -> dict:
                 "longer_acc": _acc(model, longer, yte, batch=None)}
 
 
-def run(seed: int = 0, quick: bool = False, **overrides) -> dict:
+def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
     """Every norm at every batch size of ``batches``; plain JSON-able results."""
     cfg = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
-    runs = {str(b): {n: train_one(n, b, cfg, seed) for n in NORMS} for b in cfg["batches"]}
+    runs, total, done = {}, len(cfg["batches"]) * len(NORMS), 0
+    for b in cfg["batches"]:
+        runs[str(b)] = {}
+        for n in NORMS:
+            if progress:
+                progress(done / total, f"batch {b}: {LABELS[n]}")
+            runs[str(b)][n] = train_one(n, b, cfg, seed)
+            done += 1
     return {"config": {**cfg, "batches": list(cfg["batches"]), "seed": seed, "quick": quick}, "runs": runs}
 
 

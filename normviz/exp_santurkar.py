@@ -173,7 +173,7 @@ def train_run(run: str, cfg: dict, seed: int, *, probe: bool) -> dict:
             loss.backward()
             opt.step()
             if step % cfg["log_every"] == 0:
-                log["loss"].append(float(loss))
+                log["loss"].append(float(loss.detach()))
         log["seconds"] = time.perf_counter() - t0
     mu, sd = np.array(log.pop("in_mean")), np.array(log.pop("in_std"))  # (T, units)
     scale = float(np.mean(sd)) + 1e-12
@@ -187,10 +187,14 @@ def train_run(run: str, cfg: dict, seed: int, *, probe: bool) -> dict:
     return log
 
 
-def run(seed: int = 0, quick: bool = False, **overrides) -> dict:
+def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
     """The three runs (no norm, BN, noisy BN); landscape probes on no norm and BN."""
     cfg = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
-    runs = {r: train_run(r, cfg, seed, probe=r in ("none", "batch")) for r in RUNS}
+    runs = {}
+    for i, r in enumerate(RUNS):
+        if progress:
+            progress(i / len(RUNS), f"training: {RUN_LABELS[r]}")
+        runs[r] = train_run(r, cfg, seed, probe=r in ("none", "batch"))
     return {"config": {**cfg, "seed": seed, "quick": quick, "etas": list(ETAS)}, "runs": runs}
 
 

@@ -97,7 +97,7 @@ def test_timeout_stops_every_process():
     before = _children()
     cfg = dict(ed.DEFAULTS, seed=0, steps=5000)
     t0 = time.perf_counter()
-    with pytest.raises(RuntimeError, match="did not finish within"):
+    with pytest.raises(ed.DistributedRunError, match="did not finish within"):
         ed.run_distributed(cfg, timeout=1.0)
     assert time.perf_counter() - t0 < 20
     assert _children() <= before
