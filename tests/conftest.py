@@ -107,12 +107,29 @@ def stop_streamlit(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+_app_log: Path | None = None  # log of this worker's app server, shown when a test fails
+
+
 @pytest.fixture(scope="session")
 def app_url():
+    global _app_log
     proc, url, log = start_streamlit("app.py")
+    _app_log = log
     yield url
     stop_streamlit(proc)
+    _app_log = None
     log.unlink(missing_ok=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the tail of the app server's log to a failing browser test: users see
+    no tracebacks (showErrorDetails = "none"), so the server log is where they are."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and "app_url" in item.fixturenames and _app_log and _app_log.exists():
+        tail = "\n".join(_app_log.read_text(errors="replace").splitlines()[-80:])
+        rep.sections.append(("streamlit server log (last 80 lines)", tail))
 
 
 def _no_browser(reason: str):
