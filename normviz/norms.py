@@ -655,6 +655,7 @@ def normalize_eval(x, running_mean, running_var, *, eps: float = 1e-5) -> np.nda
     rv = np.asarray(running_var, dtype=np.float64).reshape(1, -1)
     for r in (rm, rv):  # check before broadcasting: a length-1 vector would broadcast silently
         if r.shape[1] != C:
-            raise ValueError(f"running statistics have {r.shape[1]} channels, the input has C={C}.")
+            raise ValueError(f"running statistics are for {r.shape[1]} channel(s) but the input has C={C}; "
+                             f"gather them on inputs with the same channels.")
     rm, rv = np.broadcast_to(rm, (N, C)), np.broadcast_to(rv, (N, C))
     return _affine_per_nc(x, rm, 1.0 / np.sqrt(rv + eps))

@@ -36,7 +36,7 @@ def check_array(x, *, name: str = "x", ndim: int = 4, layout: str = "N×C×H×W"
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise ValueError(
             f"{name} contains {bad} non-finite value(s) (NaN or ±inf); normalization statistics "
-            f"would be NaN. Replace them first, e.g. np.nan_to_num(x)."
+            f"would be NaN. Replace them first, e.g. np.nan_to_num({name})."
         )
     return x
 

@@ -146,9 +146,9 @@ CASES = [
      r"Batch-Instance Norm mixes the statistics of batch, instance; call statistics\(\) for each"),
     ("keras momentum", lambda: keras_to_torch_momentum(1.5), r"Keras momentum must lie in \[0, 1\], got 1\.5"),
     ("eval channels", lambda: normalize_eval(X, np.zeros(4), np.ones(4)),
-     r"running statistics have 4 channels, the input has C=6"),
+     r"running statistics are for 4 channel\(s\) but the input has C=6"),
     ("eval one channel", lambda: normalize_eval(X, np.zeros(1), np.ones(6)),
-     r"running statistics have 1 channels, the input has C=6"),
+     r"running statistics are for 1 channel\(s\) but the input has C=6"),
 ]
 
 
