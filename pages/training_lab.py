@@ -26,10 +26,11 @@ CELLS = f"{P}:cells"        # finished live re-runs of sweep cells
 LAST = f"{P}:last_state"    # the state of the last run of this page (survives page switches)
 TICK_S = 0.2                # fragment period; each tick trains for at most ~TICK_BUDGET_S
 TICK_BUDGET_S = 0.15
+REDRAW_S = 1.0              # while training, charts are rebuilt at most this often
 VIEWS = {"bn_fig1": "BN Figure 1", "overview": "Loss & accuracy", "distributions": "Percentile bands",
          "histograms": "Histograms over time", "sweep": "Batch-size sweep (GN Figure 1)"}
-BN_PRESET = dict(norm=("none", "batch"), batch=(60, 60), lr=(0.5, 0.5), model=("mlp", "mlp"), init=(0.1, 0.1),
-                 steps=3000, preset="bn_fig1", view="bn_fig1")
+BN_PRESET = dict(norm=("none", "batch"), batch=(60, 60), lr=(0.5, 0.5), model=("mlp", "mlp"), steps=3000,
+                 preset="bn_fig1", view="bn_fig1")
 BN_TEXT = ("**BN paper Figure 1** (Ioffe & Szegedy 2015, Fig. 1a–c): the same 3×100 sigmoid MLP with and "
            "without BatchNorm, batch 60, lr 0.5, 3000 steps. Look at how fast test accuracy reaches 90 % and at "
            "the 15/50/85th percentiles of one sigmoid's input: without BN they drift, with BN they stay put.")
@@ -120,6 +121,7 @@ def configs(state: TrainingLabState) -> list[tuple[str, TrainConfig | None, str]
 
 def start_runs(state: TrainingLabState) -> None:
     stop_runs()
+    st.session_state[f"{P}:figs"] = {}
     jobs = []
     for label, cfg, err in configs(state):
         if cfg is None:
@@ -175,6 +177,21 @@ def advance(jobs: list[dict], budget: float) -> None:
                 return
 
 
+def chart(name: str, build, *, alt: str) -> None:
+    """Draw a figure; while runs are live, rebuild it at most every REDRAW_S seconds.
+
+    Building a plotly figure costs far more than re-sending one, so between rebuilds the
+    fragment re-sends the last figure (a fragment must re-emit its elements every tick).
+    """
+    cache = ss.setdefault(f"{P}:figs", {})
+    hit = cache.get(name)
+    now = time.perf_counter()
+    if hit is None or not ss[RUNNING] or now - hit[0] >= REDRAW_S:
+        hit = (now, build())
+        cache[name] = hit
+    st.plotly_chart(hit[1], key=f"{P}:{name}", alt=alt)
+
+
 def job_runs(jobs: list[dict]) -> list[tuple[str, list[dict]]]:
     return [(j["label"], j["snaps"]) for j in jobs if j["snaps"]]
 
@@ -203,7 +220,9 @@ show_notices(P, ss.get(f"{P}:notices", []))
 
 def apply_bn_preset():
     cur = state_from_widgets()
-    seed_widgets(cur.replace(**BN_PRESET, init=(cur.init[0],) * 2 if cur.preset == "bn_fig1" else (0.1, 0.1)))
+    # The init is the one knob of this preset: keep run 1's init std if the preset is already open.
+    init = (cur.init[0],) * 2 if cur.preset == "bn_fig1" else (0.1, 0.1)
+    seed_widgets(cur.replace(**BN_PRESET, init=init))
     start_runs(state_from_widgets())
 
 
@@ -337,31 +356,31 @@ def show_runs(jobs: list[dict], view: str) -> None:
         st.info("Nothing has run yet: press **Run**, or a preset above. Nothing starts by itself.", icon="ℹ️")
         return
     if view == "bn_fig1":
-        st.plotly_chart(tf.bn_figure1(runs), key=f"{P}:bn_chart",
-                        alt="Test accuracy over steps, and 15/50/85th percentiles of one sigmoid's input per run")
+        chart("bn_chart", lambda: tf.bn_figure1(runs),
+              alt="Test accuracy over steps, and 15/50/85th percentiles of one sigmoid's input per run")
         reach = []
         for label, snaps in runs:
             s90 = steps_to_accuracy(snaps, 0.9)
             reach.append(f"{label}: {'never' if s90 is None else f'step {s90}'} (final {snaps[-1]['test_acc']:.1%})")
         st.markdown("Steps to 90 % test accuracy — " + "; ".join(reach) + ".")
     elif view == "overview":
-        st.plotly_chart(tf.metrics_figure(runs), key=f"{P}:metrics_chart",
-                        alt="Loss, test accuracy, train vs eval accuracy and time per step for every run")
+        chart("metrics_chart", lambda: tf.metrics_figure(runs),
+              alt="Loss, test accuracy, train vs eval accuracy and time per step for every run")
     elif view == "distributions":
         which = st.radio("Distribution of", ["act_input", "norm_input"], horizontal=True, key=f"{P}:which",
                          format_func={"act_input": "the nonlinearity's input (after the norm)",
                                       "norm_input": "the norm's input"}.get)
-        st.plotly_chart(tf.percentile_bands_figure(runs, which), key=f"{P}:bands_chart",
-                        alt="Percentile bands of each layer's values over steps, one row per run")
+        chart(f"bands_chart_{which}", lambda: tf.percentile_bands_figure(runs, which),
+              alt="Percentile bands of each layer's values over steps, one row per run")
         gates = tf.gates_figure(runs)
         if gates is not None:
-            st.plotly_chart(gates, key=f"{P}:gates_chart", alt="Learned BIN rho and SN weights over steps")
+            chart("gates_chart", lambda: gates, alt="Learned BIN rho and SN weights over steps")
     elif view == "histograms":
         which = st.radio("Histogram of", ["act_input", "norm_input"], horizontal=True, key=f"{P}:which_h",
                          format_func={"act_input": "the nonlinearity's input (after the norm)",
                                       "norm_input": "the norm's input"}.get)
-        st.plotly_chart(tf.histogram_heatmap_figure(runs, which), key=f"{P}:hist_chart",
-                        alt="Histogram of each layer's values over steps as a heatmap, one row per run")
+        chart(f"hist_chart_{which}", lambda: tf.histogram_heatmap_figure(runs, which),
+              alt="Histogram of each layer's values over steps as a heatmap, one row per run")
     export(jobs)
 
 

@@ -62,6 +62,19 @@ def test_short_run_renders_its_charts_and_exports():
         assert title in _charts(at)[0]["layout"]["title"]["text"], view
 
 
+def test_bn_preset_is_one_click_and_starts_the_two_runs():
+    at = _app(init="0.01,0.01", preset="bn_fig1")
+    at.button(key="training:preset_bn").click().run()
+    assert not at.exception
+    jobs = at.session_state["training:runs"]
+    assert [(j["cfg"].norm, j["cfg"].batch_size, j["cfg"].lr, j["cfg"].steps, j["cfg"].init_std) for j in jobs] == \
+        [("none", 60, 0.5, 3000, 0.01), ("batch", 60, 0.5, 3000, 0.01)]  # the shown init is kept
+    assert at.session_state["training:running"]
+    assert _charts(at), "charts appear from the first tick"
+    at.button(key="training:stop").click().run()
+    assert not at.session_state["training:running"]
+
+
 def test_results_survive_a_rerun_and_a_config_change():
     at = _app(steps="20")
     at.button(key="training:run").click().run()
