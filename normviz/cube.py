@@ -437,27 +437,70 @@ def _panel_title(spec: CubeSpec, norm: str, stat: str) -> str:
     return f"{SHORT[norm]}{extra}: {int(np.count_nonzero(w))} cells, K={count_sets(spec, norm)}"
 
 
+PLAIN_SCALE = [[0.0, "#EEEEEE"], [0.5, "#EEEEEE"], [0.5, POOLED], [1.0, POOLED]]
+MIX_SCALE = [[0.0, "#EEEEEE"], [1e-6, INTENSITY[0][1]], [1.0, INTENSITY[1][1]]]
+
+
+def _heat_axes(spec: CubeSpec, ks):
+    """Row and column coordinates of the unfolded grid with one-cell gaps between blocks, and
+    the (n, h) / (c, w) each stands for (−1 in a gap). Shape: 4 arrays."""
+    N, C, H, W = spec.shape
+    hh = np.array([h for h in range(H + 1) if h == H or h in ks[2]])
+    ww = np.array([w for w in range(W + 1) if w == W or w in ks[3]])
+    rn, rh = np.repeat(ks[0], len(hh)), np.tile(hh, len(ks[0]))
+    cc, cw = np.repeat(ks[1], len(ww)), np.tile(ww, len(ks[1]))
+    rows, cols = slice(0, len(rn) - 1), slice(0, len(cc) - 1)  # no trailing gap
+    rn, rh, cc, cw = rn[rows], rh[rows], cc[cols], cw[cols]
+    rh = np.where(rh == H, -1, rh)
+    cw = np.where(cw == W, -1, cw)
+    return rn, rh, cc, cw
+
+
+def _panel_heatmap(spec: CubeSpec, norm: str, stat: str, axes, legend: bool) -> list[dict]:
+    """One small-multiples panel: the pooling weights as a heatmap (one image, cheap to redraw,
+    unlike hundreds of SVG markers) with gaps between the H×W blocks, plus the selected cell.
+
+    Non-colour cue: pooled cells are dark, the rest pale (a luminance step every eye sees).
+    Cell (n, c, h, w) sits at x = c·(W + 1) + w, y = n·(H + 1) + h, like the unfolded view.
+    """
+    N, C, H, W = spec.shape
+    rn, rh, cc, cw = axes
+    wts = weights(spec, norm, stat)
+    gap = (rh[:, None] < 0) | (cw[None, :] < 0)
+    z = wts[rn[:, None], cc[None, :], np.maximum(rh, 0)[:, None], np.maximum(cw, 0)[None, :]]
+    z = np.where(gap, None, _round(z, 6).astype(object))
+    xs = cc * (W + 1) + np.where(cw < 0, W, cw)
+    ys = rn * (H + 1) + np.where(rh < 0, H, rh)
+    mixture = norm in MIXTURES
+    sel_x, sel_y = _coords_2d(np.array([spec.index]), spec.shape)
+    return [
+        _trace("heatmap", z=z, x=xs, y=ys, zmin=0.0, zmax=float(wts.max()),
+               colorscale=MIX_SCALE if mixture else PLAIN_SCALE, showscale=False, xgap=1, ygap=1,
+               hoverinfo="skip", meta={"norm": norm, "stat": stat, "role": "pooled-map"}),
+        _trace("scatter", x=sel_x, y=sel_y, mode="markers", name="selected element", showlegend=legend,
+               marker=dict(size=9, symbol="diamond", color=SELECTED, line=dict(width=1.5, color="#000000")),
+               meta={"role": "selected"}, hoverinfo="skip"),
+    ]
+
+
 def small_multiples_figure(spec: CubeSpec) -> go.Figure:
     """The selected element's pooled set under every activation norm, in one 2D grid.
 
     Three panels a row; the first row is LayerNorm | GroupNorm | InstanceNorm, so GroupNorm's
-    set is seen between the other two. Mixtures show each cell's weight as intensity.
+    set is seen between the other two. Pooled cells are blue, the rest pale grey; mixtures
+    show each cell's weight as intensity (darker = larger).
     """
     entries = grid_entries(spec)
     ks, _ = kept_indices(spec.shape, spec.index, 600)
-    cells = _cells(ks)
-    N, C, H, W = spec.shape
     cols_n = 3
     rows_n = math.ceil(len(entries) / cols_n)
     layout, refs = _grid(rows_n, cols_n, [_panel_title(spec, n, s) for n, s in entries], top=0.97)
-    bw = len(ks[1]) * (W + 1)
-    bh = len(ks[0]) * (H + 1)
-    size = int(np.clip(min(300 / bw, 150 / bh) * 0.8, 2, 12))
     xt, yt = _block_axes(spec, ks)
+    axes = _heat_axes(spec, ks)
     data = []
     for i, (norm, stat) in enumerate(entries):
         r, c = divmod(i, cols_n)
-        data += _on(_panel_traces(spec, None, norm, stat, cells, size, hover=False, legend=i == 0), refs[i])
+        data += _on(_panel_heatmap(spec, norm, stat, axes, legend=i == 0), refs[i])
         layout[f"xaxis{refs[i]}"].update(xt, showticklabels=r == rows_n - 1)
         layout[f"yaxis{refs[i]}"].update(yt, showticklabels=c == 0, scaleanchor=f"x{refs[i]}")
     layout.update(

@@ -75,6 +75,22 @@ def cells_of(trs) -> set[tuple[int, ...]]:
     return {tuple(int(v) for v in cd[:4]) for t in trs for cd in (t.customdata or [])}
 
 
+def heat_cells(trs, shape) -> dict[tuple[int, ...], float]:
+    """Cells a small-multiples heatmap colours (weight > 0), with their weight; cell
+    (n, c, h, w) sits at x = c·(W + 1) + w, y = n·(H + 1) + h."""
+    N, C, H, W = shape
+    out = {}
+    for t in trs:
+        for y, zr in zip(t.y, t.z):
+            for x, z in zip(t.x, zr):
+                if z is not None and z > 0:
+                    c, w = divmod(int(x), W + 1)
+                    n, h = divmod(int(y), H + 1)
+                    assert w < W and h < H, "a gap is coloured"
+                    out[(n, c, h, w)] = z
+    return out
+
+
 def expected(spec, norm=None, stat="mean") -> set[tuple[int, ...]]:
     w = weights(spec, norm, stat)
     return {tuple(int(v) for v in i) for i in np.argwhere(w > 0)}
@@ -113,7 +129,12 @@ def test_cube_and_unfolded_highlight_equal_pooling_weights(norm, shape, G, index
 def test_mixture_intensity_is_the_pooling_weight(norm, shape, G, index):
     spec = spec_for(norm, shape, G, index)
     x = make_data(shape, seed=2)
-    for fig in (cube_figure(spec, x), unfolded_figure(spec, x), small_multiples_figure(spec)):
+    for stat in (("mean", "var") if norm == "switchable" else ("mean",)):
+        w = pooling_weights(shape, norm, index, rho=np.array(RHO), mean_weights=SN[0], var_weights=SN[1], stat=stat)
+        got = heat_cells(traces(small_multiples_figure(spec), norm=norm, stat=stat, role="pooled-map"), shape)
+        assert set(got) == {tuple(int(v) for v in i) for i in np.argwhere(w > 0)}
+        np.testing.assert_allclose([got[c] for c in got], [w[c] for c in got], rtol=1e-5)
+    for fig in (cube_figure(spec, x), unfolded_figure(spec, x)):
         for stat in (("mean", "var") if norm == "switchable" else ("mean",)):
             w = pooling_weights(shape, norm, index, rho=np.array(RHO), mean_weights=SN[0], var_weights=SN[1], stat=stat)
             trs = traces(fig, norm=norm, stat=stat, role="pooled")
@@ -199,7 +220,7 @@ def test_small_multiples_show_every_activation_norm_with_ln_gn_in_first(shape, G
     drawn = {t.meta["norm"] for t in fig.data if "norm" in (t.meta or {})}
     assert drawn == {k for k in ACTIVATION}
     for norm, stat in GRID:
-        assert cells_of(traces(fig, norm=norm, stat=stat, role="pooled")) == expected(spec, norm, stat)
+        assert set(heat_cells(traces(fig, norm=norm, stat=stat, role="pooled-map"), shape)) == expected(spec, norm, stat)
     # GN's set lies between LN's and IN's: IN ⊆ GN ⊆ LN
     ln, gn, inn = (expected(spec, k) for k in ("layer", "group", "instance"))
     assert inn <= gn <= ln
