@@ -188,24 +188,42 @@ def claim(results: dict) -> tuple[bool, str]:
     return holds, text
 
 
+SHORT = {"none": "none", "batch": "BN", "layer": "LN", "instance": "IN", "group": "GN", "batch_instance": "BIN",
+         "switchable": "SN", "weight": "WN", "rms": "RMS", "ghost_batch": "Ghost BN", "batch_renorm": "BRN",
+         "weight_standardization": "WS", "pono": "PONO", "frn": "FRN", "weight+mean_only": "WN+mean-only",
+         "weight_standardization+group": "WS+GN", "weight_standardization+batch": "WS+BN"}
+
+
 def figure(results: dict) -> list:
-    """Time and memory ratios per norm (bars), and the trade-off scatter against the papers' numbers."""
+    """The trade-off table, time and memory ratios per norm (bars), and time vs memory (scatter)."""
     import plotly.graph_objects as go
 
     norms = results["norms"]
     rows = results["rows"]
+    labels = [SHORT.get(n, n) for n in norms]
+    tab = table(results)
+    cols = ["norm", "train step ×none", "eval ×none", "activation memory ×none", "params", "paper"]
+    tbl = go.Figure(go.Table(
+        columnwidth=[1.1, 0.9, 0.8, 1.1, 1.0, 4.5],
+        header=dict(values=["norm", "train step × none", "eval × none", "activation memory × none", "parameters",
+                            "what the papers report (not this run)"], align="left"),
+        cells=dict(values=[[SHORT.get(r["norm"], r["norm"]) for r in tab]] + [[r[c] for r in tab] for c in cols[1:]],
+                   align="left", height=26)))
+    tbl.update_layout(title="Compute/accuracy trade-off: measured cost here, accuracy from the papers",
+                      height=140 + 50 * len(tab), margin=dict(l=10, r=10, t=60, b=10))
     bars = go.Figure()
     for key, label in (("train_ratio", "training step (fwd+bwd+SGD)"), ("eval_ratio", "eval forward"),
                        ("memory_ratio", "activation memory")):
-        bars.add_trace(go.Bar(x=norms, y=[rows[n][key] for n in norms], name=label))
-    bars.add_hline(y=1.0, line_dash="dot", annotation_text="no norm = 1")
+        bars.add_trace(go.Bar(x=labels, y=[rows[n][key] for n in norms], name=label))
+    bars.add_hline(y=1.0, line_dash="dot", annotation_text="no norm = 1", annotation_position="top left")
     bars.update_layout(title="Cost of each norm on the digits CNN, relative to no norm (same run)",
                        barmode="group", xaxis_title="norm", yaxis_title="× no norm", legend_title="measure")
     sc = go.Figure(go.Scatter(
         x=[rows[n]["train_ratio"] for n in norms], y=[rows[n]["memory_ratio"] for n in norms],
-        mode="markers+text", text=norms, textposition="top center",
-        hovertext=["<br>".join(f"{a} ({b})" for a, b in rows[n]["paper"]) or "no paper number here" for n in norms],
+        mode="markers+text", text=labels, textposition="top center",
+        hovertext=[f"{n}<br>" + ("<br>".join(f"{a} ({b})" for a, b in rows[n]["paper"]) or "no paper number here")
+                   for n in norms],
         hoverinfo="text", marker=dict(size=10, color="#0072B2"), name="norm"))
     sc.update_layout(title="Time vs memory per norm (hover: what the papers report it buys)",
                      xaxis_title="training step time × no norm", yaxis_title="activation memory × no norm")
-    return [bars, sc]
+    return [tbl, bars, sc]

@@ -558,7 +558,8 @@ def figure(results: dict) -> list:
         acc.add_trace(go.Scatter(x=r["steps"], y=r["acc"], name=f"{MODE_LABELS[m]} ({results['config']['world']} processes)",
                                  line=dict(color=colors[m])))
         s = results["simulated"][SIM_OF[m]]
-        acc.add_trace(go.Scatter(x=s["steps"], y=s["acc"], name=f"{MODE_LABELS[SIM_OF[m]]}",
+        sim_label = MODE_LABELS[SIM_OF[m]] + (" (simulated)" if m == "group" else "")
+        acc.add_trace(go.Scatter(x=s["steps"], y=s["acc"], name=sim_label,
                                  line=dict(color=colors[m], dash="dot")))
     acc.update_layout(title="Test accuracy (eval mode): real processes (solid) vs one-process simulation (dotted)",
                       xaxis_title="step", yaxis_title="test accuracy", yaxis_range=[0, 1], legend_title="run")

@@ -174,12 +174,15 @@ def figure(results: dict) -> list:
     heat.update_layout(title="LN paper Table 1, computed (ε = 0): which outputs stay unchanged",
                        xaxis_title="transformation", yaxis_title="normalizer", yaxis_autorange="reversed")
 
-    cav = results["eps_caveat"]
+    cav = [r for r in results["eps_caveat"] if r["delta"] != 1.0]  # δ = 1 changes nothing at all
     eps_fig = go.Figure()
     for k, dash in (("batch", "solid"), ("layer", "dash"), ("rms", "dot")):
-        eps_fig.add_trace(go.Scatter(x=[r["delta"] for r in cav], y=[max(r[k], 1e-17) for r in cav],
-                                     mode="lines+markers", name=NORM_LABELS[k], line=dict(dash=dash)))
-    eps_fig.update_layout(title=f"The ε caveat: re-scaling the data by δ with ε = {EPS:g}",
-                          xaxis=dict(title="data scale δ", type="log"),
-                          yaxis=dict(title="max |Δ output|", type="log"), legend_title="normalizer")
+        eps_fig.add_trace(go.Scatter(
+            x=[r["delta"] for r in cav], y=[max(r[k], 1e-17) for r in cav], mode="lines+markers",
+            name=NORM_LABELS[k], line=dict(dash=dash), customdata=[r["eps_effective"] for r in cav],
+            hovertemplate="δ = %{x}: ε acts like ε/δ² = %{customdata:.2g}; max |Δ| = %{y:.2g}<extra></extra>"))
+    eps_fig.update_layout(title=f"The ε caveat: re-scaling the data by δ with ε = {EPS:g} (ε acts like ε/δ²)",
+                          xaxis=dict(title="data scale δ", type="log", autorange="reversed"),
+                          yaxis=dict(title="max |Δ output|", type="log", dtick=1, exponentformat="power"),
+                          legend_title="normalizer")
     return [heat, eps_fig]

@@ -197,11 +197,13 @@ def figure(results: dict) -> list:
                         yaxis_title="test accuracy", yaxis_range=[0, 1], legend_title="norm in the RNN")
         figs.append(f)
     bars = go.Figure()
-    xs = [f"{LABELS[n]}, batch {b}" for b in results["runs"] for n in NORMS]
+    short = {"none": "none", "bn_shared": "BN shared", "bn_step": "BN per step", "layer": "LN"}
+    xs = [f"{short[n]}<br>batch {b}" for b in results["runs"] for n in NORMS]
     for key, label in (("eval_acc", "eval mode (running stats)"), ("train_mode_acc", "training mode (batch stats)"),
                        ("longer_acc", "eval, 10-step sequences")):
         bars.add_trace(go.Bar(x=xs, y=[results["runs"][b][n][key] for b in results["runs"] for n in NORMS], name=label))
     bars.update_layout(title="Train/eval gap and longer sequences", barmode="group", xaxis_title="norm and batch size",
+                       xaxis_tickangle=0,
                        yaxis_title="test accuracy", yaxis_range=[0, 1], legend_title="measured in")
     figs.append(bars)
     return figs

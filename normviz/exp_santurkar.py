@@ -262,16 +262,19 @@ def figure(results: dict) -> list:
                                   fill="toself", fillcolor=colors[k], opacity=0.3, line=dict(width=0),
                                   name=f"{RUN_LABELS[k]}: loss range along −g"))
     land.update_layout(title="Loss landscape: range of L(θ − ηg), η ∈ {0.05, 0.1, 0.2, 0.4}",
-                       xaxis_title="step", yaxis=dict(title="loss", type="log"), legend_title="run")
+                       xaxis_title="step", yaxis=dict(title="loss", type="log", dtick=1), legend_title="run")
     grad = go.Figure()
+    beta = go.Figure()
     for k in ("none", "batch"):
         p = r[k]["probes"]
-        grad.add_trace(go.Scatter(x=p["steps"], y=p["grad_change"], name=f"{RUN_LABELS[k]}: max ‖Δ∇L‖",
+        grad.add_trace(go.Scatter(x=p["steps"], y=p["grad_change"], name=RUN_LABELS[k],
                                   line=dict(color=colors[k], dash=dashes[k])))
-        grad.add_trace(go.Scatter(x=p["steps"], y=p["beta"], name=f"{RUN_LABELS[k]}: effective β",
-                                  line=dict(color=colors[k], dash="dashdot"), yaxis="y2"))
-    grad.update_layout(title="Gradient predictiveness and effective β-smoothness along −g (lower = smoother)",
-                       xaxis_title="step", yaxis=dict(title="max ‖∇L(θ − ηg) − ∇L(θ)‖", type="log"),
-                       yaxis2=dict(title="effective β", type="log", overlaying="y", side="right"),
+        beta.add_trace(go.Scatter(x=p["steps"], y=p["beta"], name=RUN_LABELS[k],
+                                  line=dict(color=colors[k], dash=dashes[k])))
+    grad.update_layout(title="Gradient predictiveness: max ‖∇L(θ − ηg) − ∇L(θ)‖ (lower = more predictive)",
+                       xaxis_title="step", yaxis=dict(title="gradient change", type="log", dtick=1),
                        legend_title="run")
-    return [acc, unit, land, grad]
+    beta.update_layout(title="Effective β-smoothness: max ‖Δ∇L‖ / ‖ηg‖ (lower = smoother)",
+                       xaxis_title="step", yaxis=dict(title="effective β", type="log", dtick=1),
+                       legend_title="run")
+    return [acc, unit, land, grad, beta]

@@ -45,7 +45,8 @@ def test_live_memory_matches_shipped_exactly(shipped):
         assert res["rows"][n]["saved_bytes"] == ref[n]["saved_bytes"]
         assert res["rows"][n]["params"] == ref[n]["params"]
         assert res["rows"][n]["train_ms"] > 0 and res["rows"][n]["eval_ms"] > 0
-    assert len(get("cost").figure(res)) == 2
+    figs = get("cost").figure(res)
+    assert len(figs) == 3 and figs[0].data[0].type == "table"
 
 
 def test_saved_tensor_bytes_counts_activations_not_parameters():

@@ -46,7 +46,7 @@ def test_live_quick_recheck():
     assert probes["steps"][0] == 0 and len(probes["steps"]) == 3  # the whole trajectory, every 50 steps
     assert "noisy" not in [k for k in res["runs"] if "probes" in res["runs"][k]]
     figs = get("santurkar").figure(res)
-    assert len(figs) == 4 and all(f.layout.title.text for f in figs)
+    assert len(figs) == 5 and all(f.layout.title.text for f in figs)
 
 
 def test_probe_runs_on_a_copy_and_leaves_running_stats_alone():
