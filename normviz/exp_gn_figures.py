@@ -53,7 +53,7 @@ def run(seed: int = 0, quick: bool = False, progress=None) -> dict:
         model = cnn(norm, widths=SETTINGS["widths"], seed=seed, norm_opts=opts)
         sub = (lambda f, t, i=i: progress((i + f) / len(norms), t)) if progress else None
         log = fit(model, data, steps=steps, batch_size=SETTINGS["batch_size"], lr=SETTINGS["lr"],
-                  momentum=SETTINGS["momentum"], seed=seed, log_every=max(1, steps // 30),
+                  momentum=SETTINGS["momentum"], seed=seed, log_every=max(1, steps // (3 if quick else 30)),
                   measure=_percentile_probe(probe) if norm in BAND_NORMS else None, progress=sub,
                   label=LABELS[norm])
         log["bands"] = log.pop("measure") if norm in BAND_NORMS else None

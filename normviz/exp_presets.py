@@ -23,7 +23,7 @@ def bn_figure1_run(seed: int = 0, quick: bool = False, progress=None) -> dict:
     from normviz.training import TrainConfig, steps_to_accuracy, train
 
     report = progress or (lambda f, t: None)
-    steps, log_every = (150, 25) if quick else (3000, 100)
+    steps, log_every = (100, 50) if quick else (3000, 100)
     out = {"seed": seed, "quick": quick, "target": BN_TARGET, "runs": {}, "steps_to_target": {},
            "final_acc": {}}
     for i, norm in enumerate(BN_NORMS):

@@ -32,7 +32,7 @@ def run(seed: int = 0, quick: bool = False, progress=None) -> dict:
            "batches": {}}
     for i, B in enumerate(BATCHES):
         report(i / len(BATCHES), f"training Switchable Norm at batch {B}")
-        cfg = TrainConfig(**SETTINGS, batch_size=B, steps=steps, seed=seed, log_every=max(1, steps // LOGS))
+        cfg = TrainConfig(**SETTINGS, batch_size=B, steps=steps, seed=seed, log_every=steps if quick else max(1, steps // LOGS))
         trace = {"step": [], "mean": [], "var": [], "test_acc": []}
         snap = None
         for snap in train(cfg):
@@ -84,7 +84,7 @@ def figure(results: dict) -> list:
     from normviz.experiments import COLORS
 
     batches = list(results["batches"])
-    titles = [f"{w} weights, batch {B}" for w in ("mean", "variance") for B in batches]
+    titles = [f"{w}, B = {B}" for w in ("means", "variances") for B in batches]
     fig = make_subplots(rows=2, cols=len(batches), subplot_titles=titles, shared_yaxes=True,
                         vertical_spacing=0.16)
     patterns = ("", "/", ".")
@@ -96,7 +96,7 @@ def figure(results: dict) -> list:
                 fig.add_bar(x=layers, y=[row[k] for row in w], name=part, legendgroup=part,
                             showlegend=(r == 0 and c == 0), marker_color=COLORS[k],
                             marker_pattern_shape=patterns[k], row=r + 1, col=c + 1)
-    fig.update_layout(barmode="stack", title="Switchable Norm's learned importance weights by depth",
+    fig.update_layout(barmode="stack", title="Switchable Norm's learned weights by depth",
                       legend_title="statistic from", height=560)
     fig.update_yaxes(title_text="weight (sums to 1)", range=[0, 1], col=1)
 

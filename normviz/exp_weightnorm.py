@@ -15,7 +15,7 @@ from __future__ import annotations
 NORMS = ("none", "weight", "weight+mean_only", "batch")
 LABELS = {"none": "no norm", "weight": "Weight Norm", "weight+mean_only": "WN + mean-only BN",
           "batch": "BatchNorm"}
-SETTINGS = dict(widths=(16, 32), batch_size=32, lr=0.1, momentum=0.0)
+SETTINGS = dict(widths=(16, 32), batch_size=32, lr=0.5, momentum=0.0)
 STEPS, QUICK_STEPS = 1500, 40
 
 
@@ -36,7 +36,7 @@ def run(seed: int = 0, quick: bool = False, progress=None) -> dict:
         model = cnn(norm, widths=SETTINGS["widths"], seed=seed)
         sub = (lambda f, t, i=i: progress((i + f) / len(NORMS), t)) if progress else None
         log = fit(model, data, steps=steps, batch_size=SETTINGS["batch_size"], lr=SETTINGS["lr"],
-                  momentum=SETTINGS["momentum"], seed=seed, log_every=max(1, steps // 15),
+                  momentum=SETTINGS["momentum"], seed=seed, log_every=max(1, steps // (3 if quick else 15)),
                   measure=_v_norms if norm.startswith("weight") else None, progress=sub, label=LABELS[norm])
         secs = [s for s in log["sec_per_step"] if s is not None]
         log["mean_sec_per_step"] = sum(secs) / len(secs)

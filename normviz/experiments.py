@@ -283,8 +283,12 @@ _SPECS: list[Experiment] = [
         claim_path="normviz.exp_switchable:claim",
         figure_path="normviz.exp_switchable:figure",
         claim_text="BN's variance weight at batch 2 is at most half its value at batch 32.",
-        how="3-conv CNN on digits with Switchable Norm (biased variances), same samples seen at both batch sizes.",
-        full_seconds=30,
+        how="The training lab's CNN (3 conv layers × 16 channels at 8×8, ReLU, GAP) with Switchable Norm "
+            "(biased variances), SGD lr 0.05, momentum 0.9, 1200 steps at each batch size.",
+        notes="At this scale the layer-averaged BN variance weight hardly moves (about 0.33 → 0.30): "
+              "on 8×8 maps BN still pools 128 values per channel at batch 2. The collapse the paper "
+              "describes shows in the last layer, so that is what the claim tests.",
+        full_seconds=40,
     ),
     Experiment(
         key="santurkar",
@@ -302,8 +306,16 @@ _SPECS: list[Experiment] = [
         run_path="normviz.exp_santurkar:run",
         claim_path="normviz.exp_santurkar:claim",
         figure_path="normviz.exp_santurkar:figure",
-        notes="The 'internal covariate shift' explanation of BN is contested.",
-        full_seconds=30,
+        notes="The 'internal covariate shift' explanation of BN is contested. The BN paper said BN "
+              "helps by keeping layer inputs steady; Santurkar et al. show that BN with injected noise "
+              "(unsteady inputs) trains as well as BN, and point to a smoother loss landscape instead. "
+              "Neither story is settled; treat both as hypotheses that these runs probe at toy scale.",
+        claim_text="Noisy BN's test accuracy is within 0.03 of BN's while its last hidden layer's inputs "
+                   "drift at least 2× as much; along the gradient, BN's loss range and gradient change "
+                   "(medians over the trajectory after step 0) are smaller than without BN.",
+        how="MLP 64 → 4×100 ReLU → 10, digits, batch 64, SGD lr 0.1, 1500 steps; probes every 50 steps "
+            "at η ∈ {0.05, 0.1, 0.2, 0.4} on a copy of the model (running statistics untouched).",
+        full_seconds=45,
     ),
     Experiment(
         key="rnn",
@@ -322,7 +334,14 @@ _SPECS: list[Experiment] = [
         run_path="normviz.exp_rnn:run",
         claim_path="normviz.exp_rnn:claim",
         figure_path="normviz.exp_rnn:figure",
-        full_seconds=30,
+        claim_text="At batch 32, LN's test accuracy is at least shared BN's (−0.01) with no train/eval "
+                   "gap; at batch 4, LN beats both BN variants by 0.02 or more and shared BN's train/eval "
+                   "gap exceeds LN's by 0.02 or more.",
+        how="Digits read as 8 rows (time steps) of 8 pixels; hand-written tanh RNN, hidden 64, the norm "
+            "on each step's pre-activation; Adam lr 2e-3, 800 steps, batch 32 and 4.",
+        notes="Over only 8 steps a plain tanh RNN trains well too; LN's case is that it computes the "
+              "same thing at every batch size, time step and in train and eval mode.",
+        full_seconds=60,
     ),
     Experiment(
         key="weight_norm",
@@ -337,6 +356,8 @@ _SPECS: list[Experiment] = [
         ),),
         look_for="‖v‖ only grows under plain SGD (the gradient is orthogonal to v), which slows "
                  "the effective step; WN costs about nothing per step, BN more.",
+        claim_text="Under plain SGD ‖v‖ never shrinks, in every layer, and has grown by the end.",
+        how="CNN conv 16 → conv 32 at 8×8, GAP, linear; batch 32, plain SGD lr 0.5 (no momentum, so the growth law is exact), 1500 steps.",
         run_path="normviz.exp_weightnorm:run",
         claim_path="normviz.exp_weightnorm:claim",
         figure_path="normviz.exp_weightnorm:figure",
@@ -348,11 +369,20 @@ _SPECS: list[Experiment] = [
         question="cnn",
         echoes="The Keras example comparing BatchNormalization and LayerNormalization on MNIST",
         paper=(_GN_FIG1,),
-        look_for="As written, the two models differ in more than the norm (LN over channels per "
-                 "pixel, Keras momentum and ε); compared fairly, the gap is what the norm does.",
+        look_for="As written, the comparison is not BN vs LN: Keras' LayerNormalization(axis=3) "
+                 "normalizes the channels of each pixel (PONO-like), and BN's momentum 0.99 (PyTorch "
+                 "p = 0.01) leaves its running statistics near their start for hundreds of steps, so "
+                 "eval-mode BN looks bad early. The fair runs (PyTorch's p = 0.1, LN over C, H, W) "
+                 "show what the norms themselves do.",
         run_path="normviz.exp_keras:run",
         claim_path="normviz.exp_keras:claim",
         figure_path="normviz.exp_keras:figure",
+        claim_text="LayerNormalization(axis=3) equals per-pixel normalization over C, not LN over "
+                   "(C, H, W); with Keras' momentum BN's eval error over the first half of the run is "
+                   "higher than with PyTorch's.",
+        how="Keras BatchNormalization(momentum=0.99, epsilon=1e-3) ↦ PyTorch momentum p = 1 − 0.99 = "
+            "0.01, eps 1e-3. Same CNN for all four runs (conv 16 → conv 32 at 8×8, GAP, linear), "
+            "batch 32, SGD lr 0.1, momentum 0.9, 600 steps, same data order.",
         full_seconds=60,
     ),
     Experiment(
@@ -366,7 +396,17 @@ _SPECS: list[Experiment] = [
         run_path="normviz.exp_distributed:run",
         claim_path="normviz.exp_distributed:claim",
         figure_path="normviz.exp_distributed:figure",
-        full_seconds=60,
+        claim_text="Synced BN and GN beat per-device BN by at least 0.02 test accuracy, synced running "
+                   "statistics are closer to the full-data ones, and the one-process simulation "
+                   "reproduces the first forward and gradients to 1e-9.",
+        how="2 CPU processes (torch.distributed, gloo, localhost) × 2 samples each, DDP with its default "
+            "broadcast_buffers=True; MLP 64 → 64 → 64 → 10 ReLU, float64, SGD lr 0.02 momentum 0.9, "
+            "1500 steps. Simulated: Ghost BN (ghost size 2) and BN on the global batch of 4.",
+        notes="PyTorch's DDP broadcasts rank 0's buffers at every forward (broadcast_buffers=True), so "
+              "per-device BN keeps rank 0's running statistics only. torch.nn.SyncBatchNorm refuses CPU "
+              "tensors, so normviz all-reduces the statistics itself. A quick run still starts "
+              "processes (importing torch in each): expect 10–30 s.",
+        full_seconds=120,
     ),
     Experiment(
         key="gn_figures",
@@ -433,11 +473,20 @@ _SPECS: list[Experiment] = [
             columns=("norm", "top-1 %"),
             rows=(("BN", 76.4), ("GN", 75.9), ("SN", 76.9), ("LN", 74.7), ("IN", 71.6)),
         ),),
-        look_for="Measured ratios to BN on this machine, beside what each norm buys in accuracy.",
+        look_for="Ratios to no norm, measured in one run on this machine: most activation norms about "
+                 "double the activation memory (one more saved tensor per layer) and the blends (BIN, "
+                 "SN) cost the most; hover a point to see what the papers say it buys in accuracy.",
         run_path="normviz.exp_cost:run",
         claim_path="normviz.exp_cost:claim",
         figure_path="normviz.exp_cost:figure",
-        full_seconds=30,
+        claim_text="Every norm that divides activations by a statistic at least 1.5× the activation "
+                   "memory of no norm (Weight Norm ≤ 1.1×); BIN and SN at least 1.5× BN's memory; SN's "
+                   "training step at least 1.2× BN's time ratio.",
+        how="Training lab CNN (3 × conv 32 at 8×8), batch 64, float32, 1 thread; 7 interleaved rounds "
+            "of 3 steps per norm, medians; memory = bytes autograd saves in one forward.",
+        notes="Times are ratios to no norm measured in the same run on a shared CPU; the papers' "
+              "accuracy numbers come from ImageNet/CIFAR-scale models, not from this run.",
+        full_seconds=35,
     ),
 ]
 

@@ -26,14 +26,36 @@ def k(name: str) -> str:
 
 def verdict(holds: bool, sentence: str, label: str) -> None:
     if holds:
-        st.success(f"**{label}: the claim holds.** {sentence}", icon="✅")
+        st.success(f"**{label}: the claim holds.** {sentence}", icon=":material/check_circle:")
     else:
-        st.error(f"**{label}: the claim does not hold.** {sentence}", icon="✖️")
+        st.error(f"**{label}: the claim does not hold.** {sentence}", icon=":material/cancel:")
+
+
+def wrap_title(text: str, width: int = 48) -> str:
+    """Break a long figure title into lines (plotly does not wrap; phones are narrow)."""
+    if not text or len(text) <= width or "<br>" in text:
+        return text
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line])
+
+
+def compact(fig):
+    """Legend below the plot and wrapped title, so figures read on a phone too."""
+    fig.update_layout(title_text=wrap_title(fig.layout.title.text or ""),
+                      legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, xanchor="left"),
+                      margin=dict(t=90, b=40))
+    return fig
 
 
 def show_figures(spec, results, key: str) -> None:
     try:
-        figs = spec.figure(results)
+        figs = [compact(f) for f in spec.figure(results)]
     except (KeyError, ValueError, TypeError, IndexError) as err:
         st.warning(f"Could not draw the figures for these results ({type(err).__name__}: {err}).")
         return
@@ -142,11 +164,11 @@ def main() -> None:
     st.markdown(f"**Question:** {QUESTIONS[spec.question]}  \n**Echoes:** {spec.echoes}")
     if spec.how:
         st.caption(f"Setting: {spec.how}")
-    st.info(f"**What to look for.** {spec.look_for}", icon="🔎")
+    st.info(f"**What to look for.** {spec.look_for}", icon=":material/search:")
     if spec.claim_text:
         st.markdown(f"**Claim tested:** {spec.claim_text}")
     if spec.notes:
-        st.warning(spec.notes, icon="⚠️")
+        st.warning(spec.notes, icon=":material/warning:")
     with st.expander("The paper's numbers", expanded=False):
         paper_tables(spec)
     if not spec.available():

@@ -26,7 +26,7 @@ def evidence(key: str) -> None:
         holds = [r["claim"]["holds"] for r in doc["runs"].values()]
         seeds = "" if list(doc["runs"]) == ["all"] else f" (seeds {', '.join(doc['runs'])}: " \
             f"{sum(holds)} of {len(holds)} hold)"
-        mark = "✅" if all(holds) else "✖️"
+        mark = ":green[:material/check_circle:]" if all(holds) else ":red[:material/cancel:]"
         st.markdown(f"{mark} **Shipped results{seeds}.** {first['claim']['sentence']}")
         st.caption(f"Made with `{doc.get('made_by', '')}` on {doc.get('date', '?')}.")
 
