@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS = dict(world=2, per_device=2, steps=1500, lr=0.02, momentum=0.9, hidden=64, depth=2,
                 groups=8, log_every=100, timeout=60.0)
-QUICK = dict(steps=120, log_every=40)
+QUICK = dict(steps=80, log_every=20)
 
 
 class DistributedRunError(ValueError):
