@@ -33,7 +33,7 @@ LABELS = {"none": "no norm", "bn_shared": "BN shared over time", "bn_step": "BN 
           "layer": "LayerNorm"}
 T, D = 8, 8
 DEFAULTS = dict(hidden=64, steps=800, lr=2e-3, batches=(32, 4), log_every=100)
-QUICK = dict(steps=150, log_every=50)
+QUICK = dict(steps=100, log_every=50)
 
 
 def _rnn_class():
