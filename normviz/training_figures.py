@@ -39,9 +39,10 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 
 
 def _layout(fig, title: str, height: int) -> go.Figure:
-    fig.update_layout(title=dict(text=title, x=0.0, xanchor="left"), height=height,
-                      margin=dict(l=60, r=20, t=70, b=50),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
+    # The legend goes under the plot: above it, it would collide with the subplot titles.
+    fig.update_layout(title=dict(text=title, x=0.0, xanchor="left"), height=height + 60,
+                      margin=dict(l=60, r=20, t=80, b=120),
+                      legend=dict(orientation="h", yanchor="top", y=-60 / height - 0.06, x=0, xanchor="left"),
                       template="plotly_white")
     return fig
 
@@ -163,8 +164,7 @@ def bn_figure1(runs) -> go.Figure:
     """BN paper Figure 1 at CPU scale: (a) test accuracy over steps for every run; then, per run,
     the 15th, 50th and 85th percentiles of the input to unit 0 of the last hidden layer."""
     runs = list(runs)
-    titles = ["(a) Test accuracy"] + [f"({chr(98 + i)}) {label}: unit 0 of last layer" for i, (label, _) in
-                                      enumerate(runs)]
+    titles = ["(a) Test accuracy"] + [f"({chr(98 + i)}) {label.split(' · ')[0]}" for i, (label, _) in enumerate(runs)]
     fig = make_subplots(rows=1, cols=1 + len(runs), subplot_titles=titles, horizontal_spacing=0.07,
                         shared_xaxes=True)
     for i, (label, snaps) in enumerate(runs):
@@ -178,7 +178,7 @@ def bn_figure1(runs) -> go.Figure:
             fig.add_trace(go.Scatter(x=x, y=u[:, k], name=f"{name} percentile", legendgroup=name,
                                      showlegend=(i == 0), mode="lines", line=dict(color=c, dash=dash)), 1, 2 + i)
     fig.update_yaxes(range=[0, 1.02], title_text="accuracy", row=1, col=1)
-    fig.update_yaxes(title_text="sigmoid input", row=1, col=2)
+    fig.update_yaxes(title_text="input of unit 0, last layer", row=1, col=2)
     if len(runs) > 1:  # the percentile panels share one y range
         all_u = [v for _, s in runs for d in map(_d, s) for v in d["bn_unit"] if np.isfinite(v)]
         if all_u:
@@ -188,7 +188,8 @@ def bn_figure1(runs) -> go.Figure:
                 fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=2 + i)
     for j in range(1 + len(runs)):
         fig.update_xaxes(title_text="step", row=1, col=1 + j)
-    return _layout(fig, "BN paper Figure 1 on 8×8 digits", 400)
+    return _layout(fig, "BN paper Figure 1 on 8×8 digits: accuracy, and the 15/50/85th percentiles of one "
+                        "unit's input (last hidden layer)", 400)
 
 
 def gates_figure(runs) -> go.Figure | None:

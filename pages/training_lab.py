@@ -385,15 +385,24 @@ def show_runs(jobs: list[dict], view: str) -> None:
 
 
 def export(jobs: list[dict]) -> None:
-    rows = [r for j in jobs for r in run_log_to_rows(j["snaps"], run=j["label"])]
-    if not rows:
+    if ss[RUNNING]:  # the logs are still growing; exports appear when the runs end or are stopped
+        st.caption("Exports (CSV, JSON, PyTorch code) appear when the runs end or are stopped.")
         return
+    if not any(j["snaps"] for j in jobs):
+        return
+
+    def csv_text() -> str:
+        rows = [r for j in jobs for r in run_log_to_rows(j["snaps"], run=j["label"])]
+        return pd.DataFrame(rows).to_csv(index=False)
+
+    def json_text() -> str:
+        return json.dumps([{"label": j["label"], "config": j["cfg"].to_dict() if j["cfg"] else None,
+                            "status": j["status"], "message": j["message"], "snapshots": j["snaps"]} for j in jobs])
+
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Run log (CSV)", pd.DataFrame(rows).to_csv(index=False), "training_log.csv", "text/csv",
+    c1.download_button("Run log (CSV)", csv_text, "training_log.csv", "text/csv",
                        key=f"{P}:csv", icon=":material/download:", on_click="ignore")
-    log = [{"label": j["label"], "config": j["cfg"].to_dict() if j["cfg"] else None, "status": j["status"],
-            "message": j["message"], "snapshots": j["snaps"]} for j in jobs]
-    c2.download_button("Run log (JSON)", json.dumps(log), "training_log.json", "application/json",
+    c2.download_button("Run log (JSON)", json_text, "training_log.json", "application/json",
                        key=f"{P}:json", icon=":material/download:", on_click="ignore")
     with c3.popover("PyTorch code", icon=":material/code:"):
         for j in jobs:
