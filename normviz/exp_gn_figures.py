@@ -102,12 +102,14 @@ def figure(results: dict) -> list:
     dashes = {"none": "dot", "batch": "solid", "layer": "dash", "instance": "dashdot", "group": "longdash"}
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=("training error (train mode, mini-batches)",
                                                                            "validation error (eval mode)"))
+    floor = 0.05  # an error of 0 has no place on a log axis: drawn at 0.05 %
     for k in CURVE_NORMS:
         for col, key in ((1, "train_error"), (2, "val_error")):
-            fig.add_scatter(x=runs[k]["step"][1:], y=runs[k][key][1:], mode="lines", name=LABELS[k],
+            y = [max(v, floor) for v in runs[k][key][1:]]
+            fig.add_scatter(x=runs[k]["step"][1:], y=y, mode="lines", name=LABELS[k],
                             legendgroup=k, showlegend=(col == 1), line_color=colours[k], line_dash=dashes[k],
                             row=1, col=col)
-    fig.update_yaxes(title_text="error %", type="log", col=1)
+    fig.update_yaxes(title_text="error % (0 drawn at 0.05)", type="log", col=1)
     fig.update_xaxes(title_text="step")
     fig.update_layout(title="GN paper Figure 4 on digits: error curves, batch 32", height=440)
 
@@ -118,7 +120,7 @@ def figure(results: dict) -> list:
         b = runs[k]["bands"]
         x = runs[k]["step"]
         for j, p in enumerate(pct):
-            fig2.add_scatter(x=x, y=[row[j] for row in b], mode="lines", name=f"{p}th percentile",
+            fig2.add_scatter(x=x, y=[row[j] for row in b], mode="lines", name=f"{p}{'st' if p % 10 == 1 and p != 11 else 'th'} percentile",
                              legendgroup=str(p), showlegend=(c == 0), line_color=colours[k],
                              line_dash=("dot", "dash", "dash", "dot")[j], row=1, col=c + 1)
     fig2.update_yaxes(title_text="last conv layer's output (before the norm)", col=1)

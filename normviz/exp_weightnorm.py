@@ -25,6 +25,34 @@ def _v_norms(model) -> list[float]:
     return [float(m.v.detach().norm()) for m in model.modules() if isinstance(m, WeightNorm)]
 
 
+def time_steps(models: dict, X, y, repeats: int) -> dict:
+    """Median seconds of one training step (forward, backward, no update) per model.
+
+    The models are timed round-robin, one step each per round, so a machine whose load drifts
+    slows all of them alike; the median drops the rounds another process interrupted.
+    """
+    import statistics
+    import time
+
+    import torch
+    import torch.nn.functional as F
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    times = {k: [] for k in models}
+    try:
+        for _ in range(repeats):
+            for k, model in models.items():
+                model.train()
+                t0 = time.perf_counter()
+                F.cross_entropy(model(X), y).backward()
+                times[k].append(time.perf_counter() - t0)
+                model.zero_grad(set_to_none=True)
+    finally:
+        torch.set_num_threads(before)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def run(seed: int = 0, quick: bool = False, progress=None) -> dict:
     from normviz.exp_loop import cnn, digits, fit
 
@@ -32,18 +60,22 @@ def run(seed: int = 0, quick: bool = False, progress=None) -> dict:
     data = digits("cnn")
     out = {"seed": seed, "quick": quick, "settings": dict(SETTINGS, steps=steps, widths=list(SETTINGS["widths"])),
            "runs": {}}
+    models = {}
     for i, norm in enumerate(NORMS):
         model = cnn(norm, widths=SETTINGS["widths"], seed=seed)
         sub = (lambda f, t, i=i: progress((i + f) / len(NORMS), t)) if progress else None
         log = fit(model, data, steps=steps, batch_size=SETTINGS["batch_size"], lr=SETTINGS["lr"],
                   momentum=SETTINGS["momentum"], seed=seed, log_every=max(1, steps // (3 if quick else 15)),
                   measure=_v_norms if norm.startswith("weight") else None, progress=sub, label=LABELS[norm])
-        secs = [s for s in log["sec_per_step"] if s is not None]
-        log["mean_sec_per_step"] = sum(secs) / len(secs)
         log["v_norm"] = log.pop("measure") if norm.startswith("weight") else None
         if log["v_norm"] is None:
             log.pop("measure", None)
         out["runs"][norm] = log
+        models[norm] = model
+    B = SETTINGS["batch_size"]
+    timing = time_steps(models, data[0][:B], data[1][:B], repeats=5 if quick else 60)
+    for norm, secs in timing.items():
+        out["runs"][norm]["mean_sec_per_step"] = secs  # the round-robin median, not the training loop's mean
     return out
 
 
@@ -96,6 +128,6 @@ def figure(results: dict) -> list:
     ratios = [runs[k]["mean_sec_per_step"] / t_none for k in runs]
     fig3 = go.Figure(go.Bar(x=names, y=ratios, marker_color=list(COLORS[:len(ratios)]),
                             text=[f"{r:.2f}×" for r in ratios], textposition="outside"))
-    fig3.update_layout(title="Time per training step relative to no norm (this machine)",
+    fig3.update_layout(title="Time per step (forward + backward) relative to no norm, median of round-robin timings",
                        yaxis_title="ratio", xaxis_title="parameterization", showlegend=False)
     return [fig1, fig2, fig3]

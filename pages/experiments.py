@@ -31,7 +31,7 @@ def verdict(holds: bool, sentence: str, label: str) -> None:
         st.error(f"**{label}: the claim does not hold.** {sentence}", icon=":material/cancel:")
 
 
-def wrap_title(text: str, width: int = 48) -> str:
+def wrap_title(text: str, width: int = 42) -> str:
     """Break a long figure title into lines (plotly does not wrap; phones are narrow)."""
     if not text or len(text) <= width or "<br>" in text:
         return text
@@ -47,9 +47,11 @@ def wrap_title(text: str, width: int = 48) -> str:
 
 def compact(fig):
     """Legend below the plot and wrapped title, so figures read on a phone too."""
-    fig.update_layout(title_text=wrap_title(fig.layout.title.text or ""),
+    title = wrap_title(fig.layout.title.text or "")
+    lines = title.count("<br>") + 1
+    fig.update_layout(title_text=title, title_y=0.98, title_yanchor="top",
                       legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, xanchor="left"),
-                      margin=dict(t=90, b=40))
+                      margin=dict(t=50 + 24 * lines, b=40))
     return fig
 
 
