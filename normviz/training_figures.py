@@ -254,7 +254,10 @@ def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:
     for col in (1, 2):
         fig.update_xaxes(type="log", tickvals=bs, ticktext=[str(b) for b in bs], title_text="batch size (log₂ axis)",
                          autorange="reversed", row=1, col=col)
-    fig.update_yaxes(title_text="test error (%)", rangemode="tozero", row=1, col=1)
+    # Log y: the small errors of GN and LN (1-3 %) stay readable next to BN's collapse.
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(title_text="test error (%, log axis)", row=1, col=1)
     return _layout(fig, "Test error vs batch size (GN paper Figure 1 on 8×8 digits)", 430)
 
 

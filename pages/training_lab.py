@@ -15,7 +15,7 @@ import streamlit as st
 from normviz import training_figures as tf
 from normviz.norms import NORMS
 from normviz.state import MAX_RUNS, TRAINING_MODELS, TrainingLabState
-from normviz.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, cell_config, claims, load_sweep
+from normviz.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, cell_config, claims, load_sweep, summarize
 from normviz.training import TrainConfig, pytorch_snippet, run_log_to_rows, steps_to_accuracy, train
 from pages._shared import show_notices, write_url
 
@@ -31,12 +31,12 @@ VIEWS = {"bn_fig1": "BN Figure 1", "overview": "Loss & accuracy", "distributions
          "histograms": "Histograms over time", "sweep": "Batch-size sweep (GN Figure 1)"}
 BN_PRESET = dict(norm=("none", "batch"), batch=(60, 60), lr=(0.5, 0.5), model=("mlp", "mlp"), steps=3000,
                  preset="bn_fig1", view="bn_fig1")
-BN_TEXT = ("**BN paper Figure 1** (Ioffe & Szegedy 2015, Fig. 1a–c): the same 3×100 sigmoid MLP with and "
-           "without BatchNorm, batch 60, lr 0.5, 3000 steps. Look at how fast test accuracy reaches 90 % and at "
-           "the 15/50/85th percentiles of one sigmoid's input: without BN they drift, with BN they stay put.")
-GN_TEXT = ("**GN paper Figure 1** (Wu & He 2018, Fig. 1: BN's ImageNet error rises from 23.6 % at 32 images "
-           "per GPU to 34.7 % at 2, GN stays at 24.1 %): BN vs GN vs LN over batch sizes 64 … 2, samples "
-           "seen held fixed. Look at BN's eval-mode error at batch 2.")
+BN_TEXT = ("**BN paper Figure 1** (Ioffe & Szegedy 2015): 3×100 sigmoid MLP, none vs BatchNorm, batch 60, "
+           "lr 0.5, 3000 steps. Watch the steps to 90 % accuracy and the 15/50/85th percentiles of one sigmoid's "
+           "input: they drift without BN and stay put with it.")
+GN_TEXT = ("**GN paper Figure 1** (Wu & He 2018; ImageNet error of BN 23.6 % at 32 images per GPU, 34.7 % at 2; "
+           "GN 24.1 %): BN vs GN vs LN over batch sizes 64 … 2, samples seen held fixed. Watch BN's eval error "
+           "at batch 2.")
 
 
 def k(name: str) -> str:
@@ -238,16 +238,15 @@ with st.container(border=True):
         st.button("Run BN Figure 1", key=f"{P}:preset_bn", on_click=apply_bn_preset, type="primary",
                   icon=":material/play_arrow:", help="none vs BatchNorm, MLP, batch 60, lr 0.5, 3000 steps; "
                   "uses the init std set for run 1 below (default 0.1)")
-        st.caption("Honest note: the gap is largest at a small init (try init std 0.01: without BN the net "
-                   "stays near chance for thousands of steps). At a standard init (0.1) both nets learn; "
-                   "the lasting differences are speed (steps to 90 % accuracy) and the steadiness of the "
-                   "distributions.")
+        st.caption("The gap is largest at a small init (init std 0.01: without BN the net sits near chance "
+                   "for thousands of steps). At the standard 0.1 both nets learn; what lasts is speed (steps "
+                   "to 90 %) and steady distributions.")
     with c2:
         st.markdown(GN_TEXT)
         st.button("Show GN Figure 1", key=f"{P}:preset_gn", on_click=apply_gn_preset, type="primary",
                   icon=":material/bar_chart:", help="precomputed results, shown at once; any cell can be re-run")
-        st.caption("Precomputed (minutes of CPU time); the page shows how it was made, and any cell can be "
-                   "re-run live below the chart.")
+        st.caption("Precomputed (minutes of CPU time) and shown at once, with how it was made; any cell "
+                   "can be re-run live.")
 
 with st.expander("Configure runs (up to four, side by side)", expanded=ss[k("preset")] == "custom"):
     top = st.columns(3)
@@ -300,12 +299,17 @@ def show_sweep(view_jobs: list[dict]) -> None:
     st.plotly_chart(tf.sweep_figure(sweep, extra_cells=extra), key=f"{P}:sweep_chart",
                     alt="Test error versus batch size for BatchNorm, GroupNorm and LayerNorm, train and eval mode")
     c = claims(sweep)
+    mean = summarize(sweep)
+    bs = sweep["batch_sizes"]
+    bn_ev, bn_tm = mean["batch"]["eval"], mean["batch"]["train_mode"]
     st.markdown(f"GN's eval error varies by **{c['gn_spread']:.1f} points** across batch sizes; BN's eval "
-                f"error at batch {min(sweep['batch_sizes'])} is **{c['bn_drop']:.1f} points** worse than at "
-                f"{max(sweep['batch_sizes'])}. At batch 2 every BN feature in train mode is exactly ±1 "
-                "((x₁ − x₂)/|x₁ − x₂|): all magnitude is lost, and the running statistics the deployed net "
-                "uses do not match what it was trained on. Here BN holds up down to batch 4 and falls off a "
-                "cliff at 2; in the paper (ResNet-50, ImageNet) it degrades gradually from 8 down.")
+                f"error at batch {bs[-1]} is **{c['bn_drop']:.1f} points** worse than at {bs[0]} "
+                f"({bn_ev[-1]:.1f} % vs {bn_ev[0]:.1f} %). At batch 2 every BN feature in train mode is exactly ±1 "
+                "((x₁ − x₂)/|x₁ − x₂|): all magnitude is lost, so the net cannot learn much, and the running "
+                "statistics the deployed net uses do not match what it was trained on. Train mode also "
+                f"reacts earlier: at batch {bs[-2]} BN's train-mode error is {bn_tm[-2]:.1f} % (the test "
+                f"images normalized 4 at a time) while its eval error is still {bn_ev[-2]:.1f} %. Here BN "
+                "falls off a cliff at batch 2; in the paper (ResNet-50, ImageNet) it degrades gradually from 8 down.")
     r = sweep["recipe"]
     st.caption(f"How it was made: {r['model']}; {r['samples_seen']:,} samples seen per run (steps = samples / "
                f"batch size), {r['lr_rule']}, SGD momentum {r['momentum']}, GN with {r['groups']} groups; "

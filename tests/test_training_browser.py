@@ -1,0 +1,53 @@
+"""Training lab in Chromium: a short preset run shows live charts; the GN sweep shows at once."""
+from __future__ import annotations
+
+import pytest
+
+from browser_utils import assert_no_exception, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+CHART = '[data-testid="stPlotlyChart"]'
+
+
+def _open(page, url: str) -> None:
+    # A fresh server can answer the very first deep link with a "Page not found" dialog
+    # before st.navigation has registered the pages; open the link again if it does.
+    for _ in range(2):
+        page.goto(url, wait_until="domcontentloaded", timeout=60000)
+        wait_for_app(page)
+        if page.get_by_text("Page not found").count() == 0:
+            break
+    assert_no_exception(page)
+
+
+def test_short_bn_preset_run_shows_live_charts(app_url, page):
+    # The BN Figure 1 preset, shortened through the URL (steps=100), started with Run.
+    _open(page, f"{app_url}/training?preset=bn_fig1&steps=100")
+    assert page.locator(CHART).count() == 0  # nothing runs on page load
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator(CHART).first.wait_for(state="visible", timeout=90000)
+    page.get_by_text("step 100 / 100").first.wait_for(timeout=120000)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim().endsWith('Run') && !b.disabled)",
+        timeout=120000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "BN paper Figure 1" in text and "Steps to 90 % test accuracy" in text
+    assert page.locator(CHART).count() >= 1
+    assert page.get_by_role("button", name="Run log (CSV)").count() == 1
+    page.locator(CHART).first.scroll_into_view_if_needed()
+    screenshot(page, "training_lab_bn_preset", full_page=False)
+
+
+def test_gn_sweep_shows_at_once(app_url, page):
+    _open(page, f"{app_url}/training")
+    page.get_by_role("button", name="Show GN Figure 1").click()
+    page.locator(CHART).first.wait_for(state="visible", timeout=30000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert "preset=gn_fig1" in page.url and "view=sweep" in page.url
+    assert "How it was made" in page.locator('[data-testid="stMain"]').inner_text()
+    page.locator(CHART).first.scroll_into_view_if_needed()
+    screenshot(page, "training_lab_gn_sweep", full_page=False)
