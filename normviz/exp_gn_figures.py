@@ -100,8 +100,8 @@ def figure(results: dict) -> list:
     runs = results["runs"]
     colours = {"none": COLORS[7], "batch": COLORS[3], "layer": COLORS[2], "instance": COLORS[4], "group": COLORS[0]}
     dashes = {"none": "dot", "batch": "solid", "layer": "dash", "instance": "dashdot", "group": "longdash"}
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=("training error (train mode, mini-batches)",
-                                                                           "validation error (eval mode)"))
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
+                        subplot_titles=("training error (train mode, mini-batches)", "validation error (eval mode)"))
     floor = 0.05  # an error of 0 has no place on a log axis: drawn at 0.05 %
     for k in CURVE_NORMS:
         for col, key in ((1, "train_error"), (2, "val_error")):

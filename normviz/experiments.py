@@ -335,8 +335,9 @@ _SPECS: list[Experiment] = [
         claim_path="normviz.exp_rnn:claim",
         figure_path="normviz.exp_rnn:figure",
         claim_text="At batch 32, LN's test accuracy is at least shared BN's (−0.01) with no train/eval "
-                   "gap; at batch 4, LN beats both BN variants by 0.02 or more and shared BN's train/eval "
-                   "gap exceeds LN's by 0.02 or more.",
+                   "gap, and shared BN's running statistics are at least 3× further from step 1's "
+                   "statistics than per-step BN's; at batch 4, LN beats both BN variants by 0.02 or more "
+                   "and shared BN's train/eval gap exceeds LN's by 0.02 or more.",
         how="Digits read as 8 rows (time steps) of 8 pixels; hand-written tanh RNN, hidden 64, the norm "
             "on each step's pre-activation; Adam lr 2e-3, 800 steps, batch 32 and 4.",
         notes="Over only 8 steps a plain tanh RNN trains well too; LN's case is that it computes the "
@@ -357,7 +358,8 @@ _SPECS: list[Experiment] = [
         look_for="‖v‖ only grows under plain SGD (the gradient is orthogonal to v), which slows "
                  "the effective step; WN costs about nothing per step, BN more.",
         claim_text="Under plain SGD ‖v‖ never shrinks, in every layer, and has grown by the end.",
-        how="CNN conv 16 → conv 32 at 8×8, GAP, linear; batch 32, plain SGD lr 0.5 (no momentum, so the growth law is exact), 1500 steps.",
+        how="CNN conv 16 → conv 32 at 8×8, GAP, linear; batch 32, plain SGD lr 0.5 (no momentum, so "
+            "the growth law is exact), 1500 steps. Time per step: fastest of 60 round-robin rounds.",
         run_path="normviz.exp_weightnorm:run",
         claim_path="normviz.exp_weightnorm:claim",
         figure_path="normviz.exp_weightnorm:figure",

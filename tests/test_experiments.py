@@ -164,3 +164,20 @@ def test_live_recheck_keras_axis3():
     got = axis3_check(0)
     assert got == pytest.approx(shipped("keras")["runs"]["0"]["results"]["axis3"], abs=1e-12)
     assert got["vs_pono"] < 1e-12 < 0.5 < got["vs_layer"]
+
+
+def test_weight_norm_keras_gn_figures_margins():
+    for run in shipped("weight_norm")["runs"].values():
+        v = run["results"]["runs"]["weight"]["v_norm"]
+        assert all(v[-1][i] >= 1.5 * v[0][i] for i in range(len(v[0]))), v  # ‖v‖ grows a lot at lr 0.5
+    for run in shipped("keras")["runs"].values():
+        r = run["results"]["runs"]
+        half = len(r["written_bn"]["val_error"]) // 2
+        early = [sum(r[k]["val_error"][1:half + 1]) / half for k in ("written_bn", "fair_bn")]
+        assert early[0] >= early[1] + 10, early  # Keras momentum: ≥ 10 points worse early on
+        assert r["written_bn"]["options"] == {"momentum": 0.01, "eps": 1e-3}
+    for run in shipped("gn_figures")["runs"].values():
+        r = run["results"]["runs"]
+        width = {k: (r[k]["bands"][-1][-1] - r[k]["bands"][-1][0]) / (r[k]["bands"][0][-1] - r[k]["bands"][0][0])
+                 for k in ("none", "batch", "group")}
+        assert width["none"] > 5 * max(width["batch"], width["group"]), width
