@@ -347,12 +347,24 @@ def train_run(cfg: dict, mode: str, *, rank: int = 0, world: int = 1, ddp: bool 
 # Worker process and launcher
 
 
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to kill this worker if the parent dies (even by SIGKILL)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: the parent's finally-block still stops us
+        pass
+
+
 def _worker(rank: int, world: int, port: int, cfg: dict, out: str) -> int:
     import datetime
 
     import torch
     import torch.distributed as dist
 
+    _die_with_parent()
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
                             timeout=datetime.timedelta(seconds=cfg["timeout"]))
