@@ -554,6 +554,12 @@ def claim(results: dict) -> tuple[bool, str]:
             f"The one-process simulation agrees: first forward and gradients equal to "
             f"{worst_fwd:.1e} (Ghost BN = per-device BN, full-batch BN = synced BN); its accuracies "
             f"are {sim['ghost']['final_acc']:.3f} (Ghost BN) and {sim['full']['final_acc']:.3f} (full-batch BN). "
+            f"DDP's broadcast_buffers keeps rank 0's running statistics only (mean error "
+            f"{d['local']['running']['mean_error']:.3f}); Ghost BN, which averages the ghost batches' "
+            f"statistics, gets {sim['ghost']['running']['mean_error']:.3f}. Even with the exact full-data "
+            f"statistics plugged in, per-device BN's network reaches only {d['local']['acc_population_stats']:.3f}: "
+            f"it was trained on {cfg['per_device']}-sample normalization (with 2 samples every output is ≈ ±1), "
+            f"so better statistics at test time cannot rescue it. "
             f"Losses agree to 1e-9 for the first {agree['local']['steps_in_agreement']} (per-device) and "
             f"{agree['sync']['steps_in_agreement']} (synced) steps, then round-off grows chaotically.")
     return holds, text
