@@ -62,10 +62,12 @@ def bn_figure1_figure(results: dict) -> list:
 
 
 def gn_figure1_run(seed: int = 0, quick: bool = False, progress=None) -> dict:
-    """The sweep of ``normviz.sweeps`` for one seed (quick: 480 samples seen per cell)."""
-    from normviz.sweeps import SAMPLES, run_sweep
+    """The sweep of ``normviz.sweeps`` for one seed (quick: batch 32 and 2, 480 samples seen per cell)."""
+    from normviz.sweeps import BATCH_SIZES, SAMPLES, run_sweep
 
-    return run_sweep(seeds=(seed,), samples=QUICK_SAMPLES if quick else SAMPLES, progress=progress)
+    if quick:
+        return run_sweep(seeds=(seed,), batch_sizes=(32, 2), samples=QUICK_SAMPLES, progress=progress)
+    return run_sweep(seeds=(seed,), batch_sizes=BATCH_SIZES, samples=SAMPLES, progress=progress)
 
 
 def gn_figure1_claim(results: dict) -> tuple[bool, str]:

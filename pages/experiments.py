@@ -111,6 +111,7 @@ def live(spec, state) -> None:
                       help="fewer steps: see it work; the claim need not hold")
     full = c3.button(f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)", key=k("full"), width="stretch",
                      type="primary", help="the settings the claim is stated for")
+    st.caption("A run happens right here while you watch; clicking any other control stops it.")
     if quick or full:
         bar = st.progress(0.0, text="starting")
 
