@@ -106,7 +106,8 @@ def live(spec, state) -> None:
     """Run buttons, progress, and the session's runs of this experiment."""
     store = st.session_state.setdefault(RESULTS, {})
     c1, c2, c3 = st.columns([1, 1, 1])
-    c1.number_input("Seed", 0, 9999, key=k("seed"), help="initial weights and data order of a live run")
+    c1.number_input("Seed", 0, 9999, key=k("seed"), disabled=state.is_locked("seed"),
+                    help="initial weights and data order of a live run; also picks the shipped seed shown above")
     quick = c2.button("Quick run (≈ 10 s)", key=k("quick"), width="stretch",
                       help="fewer steps: see it work; the claim need not hold")
     full = c3.button(f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)", key=k("full"), width="stretch",

@@ -67,3 +67,10 @@ def test_guide_answers_each_question_with_links():
     assert len(links) == len(keys)
     text = " ".join(m.value for m in at.markdown)
     assert "Shipped results" in text  # numbers from the shipped files are on the page
+
+
+def test_teacher_lock_hides_the_experiment_choice():
+    at = open_page("pages/experiments.py", {"exp": "switchable", "lock": "exp,seed"})
+    assert not [s for s in at.selectbox if s.key == "experiments.exp"]
+    assert [h.value for h in at.header] == [EXPERIMENTS["switchable"].title]
+    assert at.number_input(key="experiments.seed").disabled
