@@ -49,9 +49,9 @@ def compact(fig):
     """Legend below the plot and wrapped title, so figures read on a phone too."""
     title = wrap_title(fig.layout.title.text or "")
     lines = title.count("<br>") + 1
-    fig.update_layout(title_text=title, title_y=0.98, title_yanchor="top",
-                      legend=dict(orientation="h", yanchor="top", y=-0.28, x=0, xanchor="left"),
-                      margin=dict(t=50 + 24 * lines, b=40))
+    fig.update_layout(title=dict(text=title, y=1, yref="container", yanchor="top", pad=dict(t=14)),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, xanchor="left"),
+                      margin=dict(t=50 + 24 * lines, b=140))  # room for the legend inside the figure
     return fig
 
 

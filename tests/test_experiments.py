@@ -181,3 +181,14 @@ def test_weight_norm_keras_gn_figures_margins():
         width = {k: (r[k]["bands"][-1][-1] - r[k]["bands"][-1][0]) / (r[k]["bands"][0][-1] - r[k]["bands"][0][0])
                  for k in ("none", "batch", "group")}
         assert width["none"] > 5 * max(width["batch"], width["group"]), width
+
+
+def test_fit_loop_is_deterministic_and_logs_what_it_says():
+    from normviz.exp_loop import cnn, digits, fit
+
+    data = digits("cnn")
+    logs = [fit(cnn("group", widths=(8,), seed=3, norm_opts={"groups": 4}), data, steps=12, batch_size=16,
+                lr=0.1, seed=3, log_every=5) for _ in range(2)]
+    assert logs[0] == {k: v for k, v in logs[1].items() if k != "sec_per_step"} | {"sec_per_step": logs[0]["sec_per_step"]}
+    assert logs[0]["step"] == [0, 5, 10, 12]
+    assert all(0 <= e <= 100 for e in logs[0]["train_error"] + logs[0]["val_error"])
