@@ -370,7 +370,23 @@ _SPECS: list[Experiment] = [
         title="The Keras BN-vs-LN example, as written and as a fair comparison",
         question="cnn",
         echoes="The Keras example comparing BatchNormalization and LayerNormalization on MNIST",
-        paper=(_GN_FIG1,),
+        paper=(
+            PaperTable(
+                source="Wu & He 2018 (GN paper): a fair BN vs LN comparison, ResNet-50 ImageNet, 32 images/GPU",
+                columns=("norm", "val error %"),
+                rows=(("BN", 23.6), ("LN", 25.3), ("GN", 24.1), ("IN", 28.4)),
+            ),
+            PaperTable(
+                source="Defaults that differ between the frameworks (Keras docs, torch.nn)",
+                columns=("setting", "Keras", "PyTorch"),
+                rows=(("BN momentum", "0.99 (keeps 99 % of the old running value)",
+                       "0.1 (takes 10 % of the new batch value); Keras 0.99 ↔ p = 0.01"),
+                      ("BN ε", "1e-3", "1e-5"),
+                      ("LN axes", "LayerNormalization(axis=3) on NHWC: C of each pixel",
+                       "LayerNorm([C, H, W]): all of C, H, W per sample")),
+                note="Keras' momentum m corresponds to PyTorch's p = 1 − m",
+            ),
+        ),
         look_for="As written, the comparison is not BN vs LN: Keras' LayerNormalization(axis=3) "
                  "normalizes the channels of each pixel (PONO-like), and BN's momentum 0.99 (PyTorch "
                  "p = 0.01) leaves its running statistics near their start for hundreds of steps, so "
