@@ -428,8 +428,8 @@ def _summary(values, edges, levels=QUANTILE_LEVELS):
     if flat.numel() > MAX_SUMMARY_VALUES:
         exact_min, exact_max = flat.min().item(), flat.max().item()
         flat = flat[_subsample_index(flat.numel())]
-    s = np.sort(flat.numpy().astype(np.float64))
-    s = s[np.isfinite(s)]
+    s = np.sort(flat.float().numpy())  # float32 sort: twice as fast as float64, same order
+    s = s[np.isfinite(s)].astype(np.float64)
     n = len(s)
     if n == 0:
         return [float("nan")] * len(levels), [0] * (len(edges) - 1)
@@ -529,8 +529,9 @@ def _snapshot(model, probe, cfg, Xp, yp, *, step, loss, sec_per_step, elapsed, e
     layers = []
     for i in sorted(probe.captured):
         z, a = probe.captured[i]
-        zq, zh = _summary(z, edges)
         aq, ah = _summary(a, edges)
+        # Without a norm (Identity) the two are the same tensor: summarize it once.
+        zq, zh = (list(aq), list(ah)) if z is a or torch.equal(z, a) else _summary(z, edges)
         layers.append(LayerStats(f"layer {i + 1}", zq, zh, aq, ah))
     last = probe.captured[max(probe.captured)][1]
     unit0 = last[:, 0]  # (N,) for the MLP, (N, H, W) for the CNN
