@@ -16,8 +16,9 @@ def evidence(key: str) -> None:
     if spec is None:
         return
     with st.container(border=True):
-        st.page_link("pages/experiments.py", label=f"Open the experiment: {spec.title}",
-                     icon=":material/science:", query_params={"exp": key})
+        st.markdown(f"**{spec.title}**")
+        st.page_link("pages/experiments.py", label="Open this experiment", icon=":material/science:",
+                     query_params={"exp": key}, help=f"{spec.title} (opens ?exp={key})")
         doc = spec.precomputed() if spec.available() else None
         if not doc:
             st.caption("No shipped results yet: open the experiment and press Run.")

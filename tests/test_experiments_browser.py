@@ -24,7 +24,7 @@ def test_open_experiment_and_see_its_figure(page, app_url):
 def test_guide_link_opens_the_experiment(page, app_url):
     goto(page, app_url)
     goto(page, f"{app_url}/guide")
-    page.get_by_role("link", name="Open the experiment: Switchable Norm").first.click()
+    page.locator('a[href*="exp=switchable"]').first.click()
     page.wait_for_url("**/experiments?exp=switchable", timeout=30000)
     wait_for_app(page)
     assert_no_exception(page)
