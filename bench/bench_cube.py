@@ -5,10 +5,13 @@
 2. Rerun round trip: in one run, a trivial Streamlit app (a selectbox and a number input that
    echo their value) and the cube page are served side by side; for each repetition we time
    from the widget change to the changed content being on screen with the script idle:
-     norm:      type a new norm into the "Norm" selectbox + Enter, until the summary sentence
-                names it (trivial: a selectbox, until its echo shows the new value);
-     selection: click "+" of "selected w", until the URL holds the new w (trivial: "+" of a
-                number input, until its echo changes).
+     norm:      type a new norm into the "Norm" selectbox + Enter, until the URL holds it (the
+                page writes the URL as the last step of its script) and the app is idle
+                (trivial: a selectbox, until its echo shows the new value);
+     selection: click "+" or "−" of "selected w", until the URL holds the new w (trivial: "+"
+                of a number input, until its echo changes).
+   The script time alone (AppTest, no browser) is printed too, to separate server work from
+   the browser's drawing (plotly; in headless Chromium WebGL is software-rendered).
    Reported as medians and cube/trivial ratios (target <= 1.3x). The in-figure LN|GN|IN|BN
    buttons need no round trip at all (tests/test_cube_browser.py checks that no request is made).
 
@@ -34,8 +37,7 @@ choice = st.selectbox("Norm", ["alpha", "beta", "gamma", "delta"], key="norm")
 v = st.number_input("selected w", 0, 1000, key="w")
 st.write(f"echo {choice} {v}")
 '''
-NORM_CYCLE = [("LayerNorm", "LayerNorm pools"), ("InstanceNorm", "InstanceNorm pools"),
-              ("BatchNorm", "BatchNorm pools"), ("GroupNorm", "GroupNorm (G = 2) pools")]
+NORM_CYCLE = [("LayerNorm", "layer"), ("InstanceNorm", "instance"), ("BatchNorm", "batch"), ("GroupNorm", None)]
 TRIVIAL_CYCLE = [("beta", "echo beta"), ("gamma", "echo gamma"), ("delta", "echo delta"), ("alpha", "echo alpha")]
 
 
@@ -62,29 +64,68 @@ def figure_bytes() -> None:
 
 
 def wait_text(page, text: str, timeout: float = 30000) -> None:
-    page.wait_for_function("t => document.body.innerText.includes(t)", arg=text, timeout=timeout, polling="raf")
+    """Until a markdown text contains ``text`` and the app is idle."""
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('[data-testid=stMarkdown]')].some(e => e.innerText.includes(t))",
+        arg=text, timeout=timeout, polling="raf")
     page.locator(IDLE).wait_for(state="attached", timeout=timeout)
 
 
-def change_select(page, label: str, option: str, expect: str) -> float:
-    box = page.get_by_label(label, exact=True)
+def wait_url(page, key: str, value: str | None, timeout: float = 30000) -> None:
+    """Until the URL holds key=value (value None: key absent, i.e. the default). The page writes
+    the URL as the last step of its script, so this marks the end of the whole rerun."""
+    page.wait_for_function(
+        "([k, v]) => { const q = new URLSearchParams(location.search); return v === null ? !q.has(k) : q.get(k) === v; }",
+        arg=[key, value], timeout=timeout, polling="raf")
+    page.locator(IDLE).wait_for(state="attached", timeout=timeout)
+
+
+def change_select(page, label: str, option: str, until) -> float:
+    box = page.get_by_role("combobox", name=label).first
     box.click()
     box.fill(option)
     t0 = time.perf_counter()
     box.press("Enter")
-    wait_text(page, expect)
+    until()
     return time.perf_counter() - t0
 
 
-def step_up(page, label: str, until) -> float:
-    button = page.locator('[data-testid="stNumberInput"]', has_text=label).get_by_test_id("stNumberInputStepUp")
+def step(page, label: str, up: bool, until) -> float:
+    button = page.locator('[data-testid="stNumberInput"]', has_text=label).get_by_test_id(
+        "stNumberInputStepUp" if up else "stNumberInputStepDown")
     t0 = time.perf_counter()
     button.click()
     until()
     return time.perf_counter() - t0
 
 
+def server_times(reps: int) -> None:
+    """Script time alone (AppTest, no browser): the cube page vs the trivial app."""
+    from streamlit.testing.v1 import AppTest
+
+    cube = AppTest.from_file(str(ROOT / "pages" / "cube.py"), default_timeout=120)
+    cube.run()
+    triv = AppTest.from_string(TRIVIAL)
+    triv.run()
+    res = {"cube norm": [], "cube selection": [], "trivial": []}
+    norms = ["layer", "instance", "batch", "group"]
+    for i in range(reps):
+        t0 = time.perf_counter()
+        cube.selectbox(key="cube.norm").set_value(norms[i % 4]).run()
+        res["cube norm"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        cube.number_input(key="cube.w").set_value((i + 1) % 2).run()
+        res["cube selection"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        triv.number_input(key="w").set_value(i + 1).run()
+        res["trivial"].append(time.perf_counter() - t0)
+    assert not cube.exception
+    print("script time alone (AppTest): " + ", ".join(
+        f"{k} {statistics.median(v) * 1e3:.0f} ms" for k, v in res.items()))
+
+
 def settle(page) -> None:
+    page.bring_to_front()  # a background tab gets no animation frames (raf polling would stall)
     page.locator(IDLE).wait_for(state="attached", timeout=30000)
     page.wait_for_timeout(300)
 
@@ -94,6 +135,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=8)
     args = ap.parse_args()
     figure_bytes()
+    server_times(args.reps)
 
     from playwright.sync_api import sync_playwright
 
@@ -110,36 +152,27 @@ def main() -> None:
                 cube.goto(url_app)  # the root first: the server then routes /cube through app.py
                 settle(cube)
                 cube.goto(url_app + "/cube")
+                cube.bring_to_front()
                 wait_text(cube, "GroupNorm (G = 2) pools")
                 triv.goto(url_triv)
+                triv.bring_to_front()
                 wait_text(triv, "echo alpha 0")
                 res = {k: [] for k in ("cube norm", "trivial norm", "cube selection", "trivial selection")}
                 for i in range(args.reps):
                     opt, expect = NORM_CYCLE[i % len(NORM_CYCLE)]
                     settle(cube)
-                    res["cube norm"].append(change_select(cube, "Norm", opt, expect))
+                    res["cube norm"].append(change_select(cube, "Norm", opt, lambda v=expect: wait_url(cube, "norm", v)))
                     opt, expect = TRIVIAL_CYCLE[i % len(TRIVIAL_CYCLE)]
                     settle(triv)
-                    res["trivial norm"].append(change_select(triv, "Norm", opt, expect))
+                    res["trivial norm"].append(change_select(triv, "Norm", opt, lambda t=expect: wait_text(triv, t)))
                     settle(cube)
-                    w = i % 3 + 1 if i % 4 != 3 else None
-                    target = f"w={(i % 4) + 1}" if (i % 4) + 1 <= 3 else None
-                    if target is None:  # back to w = 0 with the minus buttons, untimed
-                        for _ in range(3):
-                            cube.locator('[data-testid="stNumberInput"]', has_text="selected w") \
-                                .get_by_test_id("stNumberInputStepDown").click()
-                            settle(cube)
-                        target = "w=1"
-                    res["cube selection"].append(step_up(
-                        cube, "selected w",
-                        lambda t=target: (cube.wait_for_function("t => location.search.includes(t)", arg=t,
-                                                                 timeout=30000, polling="raf"),
-                                          cube.locator(IDLE).wait_for(state="attached"))))
-                    del w
+                    up = i % 2 == 0  # alternate w = 0 -> 1 -> 0 (w = 0 is the default: not in the URL)
+                    res["cube selection"].append(step(
+                        cube, "selected w", up, lambda u=up: wait_url(cube, "w", "1" if u else None)))
                     settle(triv)
                     before = triv.locator("text=/echo /").inner_text()
-                    res["trivial selection"].append(step_up(
-                        triv, "selected w",
+                    res["trivial selection"].append(step(
+                        triv, "selected w", True,
                         lambda b=before: (triv.wait_for_function(
                             "b => ![...document.querySelectorAll('[data-testid=stMarkdown]')]"
                             ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
