@@ -25,6 +25,7 @@ SOURCES = {"digits": "handwritten digits (sklearn load_digits, 8×8)",
            "patches": "8×8 grey patches of a photo (sklearn china.jpg)"}
 SIZES = (2, 4, 8, 16, 32, 64, 128)
 MEAN_COLOUR, VAR_COLOUR = "#0072B2", "#D55E00"  # Okabe–Ito blue and vermillion
+BAND = {MEAN_COLOUR: "rgba(0, 114, 178, 0.18)", VAR_COLOUR: "rgba(213, 94, 0, 0.18)"}
 
 
 def load_maps(source: str = "digits", seed: int = 0) -> np.ndarray:
@@ -137,7 +138,7 @@ def noise_figure(r: NoiseResult) -> go.Figure:
     for band, colour, dash, label, sym in ((r.mean_band, MEAN_COLOUR, "solid", "(μ_B − μ)/σ", "circle"),
                                            (r.var_band, VAR_COLOUR, "dash", "σ²_B/σ² − 1", "square")):
         data.append(dict(type="scatter", x=B + B[::-1], y=band[:, 2].tolist() + band[::-1, 0].tolist(),
-                         fill="toself", fillcolor=colour + "33", line=dict(width=0), hoverinfo="skip",
+                         fill="toself", fillcolor=BAND[colour], mode="lines", line=dict(width=0), hoverinfo="skip",
                          name=f"5–95 % of {label}", xaxis="x2", yaxis="y2"))
         data.append(dict(type="scatter", x=B, y=band[:, 1].tolist(), mode="lines+markers", showlegend=False,
                          line=dict(color=colour, dash=dash), marker=dict(symbol=sym, size=6),
@@ -146,10 +147,12 @@ def noise_figure(r: NoiseResult) -> go.Figure:
         title=dict(text=f"How noisy are batch statistics? {SOURCES[r.source]}", x=0.0, xanchor="left",
                    font=dict(size=14)),
         xaxis=dict(domain=[0, 0.45], type="log", title=dict(text="batch size B"), tickvals=B),
-        yaxis=dict(type="log", title=dict(text="relative spread (sd)")),
+        yaxis=dict(type="log", title=dict(text="relative spread (sd)"), tickformat=".1%", automargin=True,
+                   tickvals=[0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]),
         xaxis2=dict(domain=[0.55, 1], type="log", title=dict(text="batch size B"), tickvals=B, anchor="y2"),
-        yaxis2=dict(anchor="x2", title=dict(text="relative error (5–95 %)"), zeroline=True, zerolinecolor="#888"),
-        height=380, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.22, x=0.0),
+        yaxis2=dict(anchor="x2", title=dict(text="relative error (5–95 %)"), zeroline=True, zerolinecolor="#888", automargin=True,
+                    tickformat="+.0%"),
+        height=380, margin=dict(l=60, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.22, x=0.0),
         plot_bgcolor="#FFFFFF",
     )
     return go.Figure({"data": data, "layout": layout}, _validate=False)

@@ -34,7 +34,7 @@ POOLED = "#0072B2"     # blue: the pooled set
 SELECTED = "#D55E00"   # vermillion: the selected element
 OTHER = "#9A9A9A"      # grey: everything else
 INTENSITY = [[0.0, "#DCEBF7"], [1.0, "#08306B"]]  # light to dark blue: mixing weight
-SYMBOLS_3D = ["square", "diamond", "circle", "cross", "x"]
+SYMBOLS_3D = ["square", "diamond", "circle"]  # filled shapes only: crosses read as clutter
 SYMBOLS_2D = ["square", "diamond", "circle", "triangle-up", "cross", "x", "star", "hexagon"]
 
 SHORT = {"batch": "BN", "layer": "LN", "instance": "IN", "group": "GN", "batch_instance": "BIN",
@@ -137,7 +137,8 @@ def _title(spec: CubeSpec, norm: str, stat: str, wts: np.ndarray) -> str:
         return f"<b>{name}</b><br>colour = weight: BN set and IN set at once"
     if spec.colour_all:
         return f"<b>{name}</b><br>K = {count_sets(spec, norm)} sets, one colour and symbol each"
-    return f"<b>{name}</b><br>{size} cells share μ, σ² with {sel}"
+    what = "one norm ‖v‖" if norm == "weight" else "μ, σ²"
+    return f"<b>{name}</b><br>{size} cells share {what} with {sel}"
 
 
 def views(spec: CubeSpec, n_cells: int) -> list[tuple[str, str]]:
@@ -231,7 +232,7 @@ def _view_traces_3d(spec, x, norm, stat, cells, xyz, size, visible) -> list[dict
         pooled_name = f"pooled (colour = weight in {'μ' if stat == 'mean' else 'σ²'})"
     else:
         marker.update(color=POOLED)
-        pooled_name = "pooled: shares the selected cell's μ, σ²"
+        pooled_name = "pooled: same statistics as the selected cell"
     return [
         _trace("scatter3d", x=X[pooled], y=Y[pooled], z=Z[pooled], mode="markers", visible=visible,
                      customdata=cd[pooled].tolist(), hovertemplate=hover, name=pooled_name,
@@ -255,7 +256,7 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
     cells = _cells(ks)
     xyz = _coords_3d(cells, spec.shape, spec.layout)
     longest = max(max(a) - min(a) + 1 for a in xyz)
-    size = int(np.clip(260 / longest, 3, 13))
+    size = int(np.clip(130 / longest, 3, 9)) if spec.layout == "full" else int(np.clip(260 / longest, 3, 13))
     vs = views(spec, len(cells))
     data, per_view = [], []
     for i, (norm, stat) in enumerate(vs):
@@ -342,7 +343,7 @@ def _panel_traces(spec, x, norm, stat, cells, size, *, hover: bool, legend: bool
         name = "pooled (darker = larger weight)"
     else:
         marker.update(color=POOLED)
-        name = "pooled: shares μ, σ² with the selected cell"
+        name = "pooled: same statistics as the selected cell"
     sel_x, sel_y = _coords_2d(np.array([spec.index]), spec.shape)
     return [
         _trace("scatter", x=X[pooled], y=Y[pooled], mode="markers", name=name, marker=marker, showlegend=legend,
