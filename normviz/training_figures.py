@@ -28,6 +28,11 @@ def _series(snaps, key):
     return [d["step"] for d in ds], [d[key] for d in ds]
 
 
+def _short(label: str) -> str:
+    """'1: BatchNorm · B=60 · lr=0.5' -> '1: BatchNorm' (panel titles; the legend keeps the rest)."""
+    return label.split(" · ")[0]
+
+
 def _colour(i: int) -> str:
     return OKABE_ITO[i % len(OKABE_ITO)]
 
@@ -111,7 +116,7 @@ def percentile_bands_figure(runs, which: str = "act_input") -> go.Figure:
     """
     runs = list(runs)
     n_layers = max((len(_d(s[-1])["layers"]) for _, s in runs if s), default=1)
-    titles = [f"{label} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
+    titles = [f"{_short(label)} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
     fig = make_subplots(rows=max(len(runs), 1), cols=n_layers, shared_xaxes=True, shared_yaxes="all",
                         subplot_titles=titles or None, vertical_spacing=0.12 if len(runs) > 1 else 0.2,
                         horizontal_spacing=0.04)
@@ -131,7 +136,7 @@ def histogram_heatmap_figure(runs, which: str = "act_input") -> go.Figure:
     fraction of values per bin (shared colour scale). The end bins also hold the outliers."""
     runs = list(runs)
     n_layers = max((len(_d(s[-1])["layers"]) for _, s in runs if s), default=1)
-    titles = [f"{label} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
+    titles = [f"{_short(label)} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
     fig = make_subplots(rows=max(len(runs), 1), cols=n_layers, shared_xaxes=True, shared_yaxes="all",
                         subplot_titles=titles or None, vertical_spacing=0.12 if len(runs) > 1 else 0.2,
                         horizontal_spacing=0.04)
@@ -161,12 +166,15 @@ def histogram_heatmap_figure(runs, which: str = "act_input") -> go.Figure:
 
 
 def bn_figure1(runs) -> go.Figure:
-    """BN paper Figure 1 at CPU scale: (a) test accuracy over steps for every run; then, per run,
-    the 15th, 50th and 85th percentiles of the input to unit 0 of the last hidden layer."""
+    """BN paper Figure 1 at CPU scale: (a) test accuracy over steps for every run (top, full
+    width); below it, per run, the 15th, 50th and 85th percentiles of the input to unit 0 of the
+    last hidden layer, on one shared y range. Two rows read well on a phone too."""
     runs = list(runs)
-    titles = ["(a) Test accuracy"] + [f"({chr(98 + i)}) {label.split(' · ')[0]}" for i, (label, _) in enumerate(runs)]
-    fig = make_subplots(rows=1, cols=1 + len(runs), subplot_titles=titles, horizontal_spacing=0.07,
-                        shared_xaxes=True)
+    n = max(len(runs), 1)
+    titles = ["(a) Test accuracy"] + [f"({chr(98 + i)}) {_short(label)}" for i, (label, _) in enumerate(runs)]
+    specs = [[{"colspan": n}] + [None] * (n - 1), [{} for _ in range(n)]]
+    fig = make_subplots(rows=2, cols=n, specs=specs, subplot_titles=titles, horizontal_spacing=0.06,
+                        vertical_spacing=0.18, shared_yaxes=False)
     for i, (label, snaps) in enumerate(runs):
         c = _colour(i)
         x, acc = _series(snaps, "test_acc")
@@ -176,20 +184,19 @@ def bn_figure1(runs) -> go.Figure:
         u = np.array(unit, dtype=float).reshape(len(x), 3)
         for k, (name, dash) in enumerate((("15th", "dot"), ("50th", "solid"), ("85th", "dash"))):
             fig.add_trace(go.Scatter(x=x, y=u[:, k], name=f"{name} percentile", legendgroup=name,
-                                     showlegend=(i == 0), mode="lines", line=dict(color=c, dash=dash)), 1, 2 + i)
+                                     showlegend=(i == 0), mode="lines", line=dict(color=c, dash=dash)), 2, 1 + i)
     fig.update_yaxes(range=[0, 1.02], title_text="accuracy", row=1, col=1)
-    fig.update_yaxes(title_text="input of unit 0, last layer", row=1, col=2)
-    if len(runs) > 1:  # the percentile panels share one y range
-        all_u = [v for _, s in runs for d in map(_d, s) for v in d["bn_unit"] if np.isfinite(v)]
-        if all_u:
-            lo, hi = min(all_u), max(all_u)
-            pad = 0.05 * (hi - lo or 1)
-            for i in range(len(runs)):
-                fig.update_yaxes(range=[lo - pad, hi + pad], row=1, col=2 + i)
-    for j in range(1 + len(runs)):
-        fig.update_xaxes(title_text="step", row=1, col=1 + j)
-    return _layout(fig, "BN paper Figure 1 on 8×8 digits: accuracy, and the 15/50/85th percentiles of one "
-                        "unit's input (last hidden layer)", 400)
+    fig.update_yaxes(title_text="unit 0 input: 15/50/85th pct", row=2, col=1)
+    all_u = [v for _, s in runs for d in map(_d, s) for v in d["bn_unit"] if np.isfinite(v)]
+    if all_u:  # the percentile panels share one y range, so drift and steadiness compare directly
+        lo, hi = min(all_u), max(all_u)
+        pad = 0.05 * (hi - lo or 1)
+        for i in range(n):
+            fig.update_yaxes(range=[lo - pad, hi + pad], row=2, col=1 + i)
+    fig.update_xaxes(title_text="step", row=1, col=1)
+    for j in range(n):
+        fig.update_xaxes(title_text="step", row=2, col=1 + j)
+    return _layout(fig, "BN paper Figure 1 on 8×8 digits", 620)
 
 
 def gates_figure(runs) -> go.Figure | None:
