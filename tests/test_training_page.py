@@ -121,6 +121,23 @@ def test_gn_preset_shows_the_shipped_sweep_at_once():
     assert any("How it was made" in c.value for c in at.caption)
 
 
+def test_live_rerun_of_a_sweep_cell_matches_the_shipped_numbers():
+    from normviz.sweeps import load_sweep
+
+    at = _app(preset="gn_fig1", view="sweep")
+    at.selectbox(key="training:cell_norm").set_value("group").run()
+    at.selectbox(key="training:cell_batch").set_value(64).run()
+    at.button(key="training:cell_run").click().run()
+    _run_to_end(at)
+    assert not at.exception
+    cell = at.session_state["training:cells"][-1]
+    ref = next(c for c in load_sweep()["cells"] if (c["norm"], c["batch_size"], c["seed"]) == ("group", 64, 0))
+    assert abs(cell["eval_error"] - ref["eval_error"]) <= 100 / 359 + 1e-9
+    assert any("Re-run GroupNorm B=64 seed 0" in m.value for m in at.markdown)
+    names = {t.get("name") for t in _charts(at)[0]["data"]}
+    assert "live re-run" in names
+
+
 def test_bad_url_values_give_notices():
     at = _app(norm="batch,bogus", steps="-3")
     assert not at.exception
