@@ -147,7 +147,8 @@ def figure(results: dict) -> list:
         ys = [100 * acc[norm] for t, acc in tasks if acc and norm in acc]
         fig3.add_bar(x=xs, y=ys, name=NORM_LABELS[norm], marker_color=COLORS[i],
                      marker_pattern_shape=["", "/", "."][i], text=[f"{y:.1f} %" for y in ys], textposition="outside")
-    fig3.add_hline(y=50, line_dash="dot", annotation_text="chance on the brightness task (50 %)")
+    fig3.add_hline(y=50, line_dash="dot", annotation_text="chance on the brightness task",
+                   annotation_position="bottom left")
     fig3.update_layout(title="Test accuracy: IN wins where contrast is noise, fails where it is the label",
                        xaxis_title="task", yaxis_title="test accuracy %", yaxis_range=[0, 112], barmode="group",
                        legend_title="norm")
