@@ -30,6 +30,17 @@ def mosaic(imgs: Sequence[np.ndarray], gap: int = 4, fill: int = 255) -> np.ndar
     return out
 
 
+def png(img: np.ndarray) -> bytes:
+    """uint8 (H, W, 3) -> PNG bytes, fast (zlib level 1): pages cache these bytes."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(img)).save(buf, "PNG", compress_level=1)
+    return buf.getvalue()
+
+
 def legend_strip(width: int = 512, height: int = 24, limit: float = images.DISPLAY_RANGE) -> np.ndarray:
     """The fixed display mapping as a grey ramp from −limit (black) to +limit (white)."""
     v = np.linspace(-limit, limit, width)

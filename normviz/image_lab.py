@@ -201,6 +201,33 @@ class Change:
         return self.a * np.asarray(self.gains, dtype=np.float64)
 
 
+BATCH_DEPENDENT = ("batch", "batch_instance")
+
+
+def image_outputs(x: np.ndarray, index: int, img: np.ndarray, *, keys: Sequence[str] = VIEWS,
+                  groups: int = 3, rho: float = 0.5, eps: float = EPS,
+                  running: RunningStats | None = None) -> dict:
+    """Each view's output for image ``index`` of the batch when that image is replaced by ``img``.
+
+    Batch-dependent norms (BN train, BIN) see the whole batch; the others need only the image
+    itself, so they are computed on it alone (N = 1), which is N times cheaper.
+
+    Shape: x (N, 3, S, S); img (3, S, S) -> {key: (3, S, S)}
+    """
+    running = reference_stats(x.shape[-1], "pixel") if running is None else running
+    out = {}
+    xc = None
+    for k in keys:
+        if k in BATCH_DEPENDENT:
+            if xc is None:
+                xc = x.copy()
+                xc[index] = img
+            out[k] = apply_norm(xc, k, groups=groups, rho=rho, running=running, eps=eps)[index]
+        else:
+            out[k] = apply_norm(img[None], k, groups=groups, rho=rho, running=running, eps=eps)[0]
+    return out
+
+
 @dataclass(frozen=True)
 class EraseResult:
     """Each view's output change (max-abs over the image) against the strength of the change."""
@@ -209,6 +236,8 @@ class EraseResult:
     change: dict  # key -> (K,) max-abs change of the chosen image's output
     at_setting: dict  # key -> float, the change at strength 1
     clip_deviation: float  # max |clip(change(x)) − change(x)|: what clipping itself changed
+    original: dict  # key -> (3, S, S) the image's output before the change
+    changed: dict  # key -> (3, S, S) the image's output after the full change
 
 
 def erase_curves(x: np.ndarray, index: int, change: Change, *, keys: Sequence[str] = VIEWS,
@@ -218,24 +247,19 @@ def erase_curves(x: np.ndarray, index: int, change: Change, *, keys: Sequence[st
 
     The other images stay as they are (they still shape BN's batch statistics).
     """
-    running = reference_stats(x.shape[-1], "pixel")
-    base = {k: apply_norm(x, k, groups=groups, rho=rho, running=running, eps=eps)[index] for k in keys}
+    kw = dict(keys=keys, groups=groups, rho=rho, eps=eps, running=reference_stats(x.shape[-1], "pixel"))
+    base = image_outputs(x, index, x[index], **kw)
     s_arr = np.asarray(strengths, dtype=np.float64)
     curves = {k: np.zeros(len(s_arr)) for k in keys}
     for i, s in enumerate(s_arr):
-        xc = x.copy()
-        xc[index] = change.at(float(s)).apply(x[index])
+        out = image_outputs(x, index, change.at(float(s)).apply(x[index]), **kw)
         for k in keys:
-            out = apply_norm(xc, k, groups=groups, rho=rho, running=running, eps=eps)[index]
-            curves[k][i] = float(np.abs(out - base[k]).max())
+            curves[k][i] = float(np.abs(out[k] - base[k]).max())
     unclipped = Change(change.a, change.b, change.gains, False).apply(x[index])
     dev = float(np.abs(np.clip(unclipped, 0, 1) - unclipped).max()) if change.clip else 0.0
-    full = Change(change.a, change.b, change.gains, change.clip)
-    xc = x.copy()
-    xc[index] = full.apply(x[index])
-    at = {k: float(np.abs(apply_norm(xc, k, groups=groups, rho=rho, running=running, eps=eps)[index]
-                          - base[k]).max()) for k in keys}
-    return EraseResult(s_arr, curves, at, dev)
+    full = image_outputs(x, index, change.apply(x[index]), **kw)
+    at = {k: float(np.abs(full[k] - base[k]).max()) for k in keys}
+    return EraseResult(s_arr, curves, at, dev, base, full)
 
 
 @dataclass(frozen=True)
@@ -410,14 +434,15 @@ def style_distances(x: np.ndarray, i: int, j: int, *, groups: int = 3, eps: floa
     batch); each with the full Gram distance and the off-diagonal one (channel correlations,
     which IN does not set by construction). See :func:`normviz.features.gram_distance`.
     """
-    z = features.encode(x)
-    stages = [("raw features", z), ("after InstanceNorm", normalize(z, "instance", eps=eps)),
-              ("after LayerNorm", normalize(z, "layer", eps=eps)),
-              (f"after GroupNorm (G={groups})", normalize(z, "group", groups=groups, eps=eps)),
-              ("after BatchNorm (train, whole batch)", normalize(z, "batch", eps=eps))]
+    pair = features.encode(x[[i, j]])  # (2, 27, S, S): per-image norms need only the pair
+    bn = normalize(features.encode(x), "batch", eps=eps)[[i, j]]  # BN needs the whole batch
+    stages = [("raw features", pair), ("after InstanceNorm", normalize(pair, "instance", eps=eps)),
+              ("after LayerNorm", normalize(pair, "layer", eps=eps)),
+              (f"after GroupNorm (G={groups})", normalize(pair, "group", groups=groups, eps=eps)),
+              ("after BatchNorm (train, whole batch)", bn)]
     return [{"stage": name,
-             "gram distance": features.gram_distance(f[i], f[j]),
-             "off-diagonal gram distance": features.gram_distance(f[i], f[j], offdiag=True)}
+             "gram distance": features.gram_distance(f[0], f[1]),
+             "off-diagonal gram distance": features.gram_distance(f[0], f[1], offdiag=True)}
             for name, f in stages]
 
 
