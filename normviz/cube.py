@@ -35,7 +35,7 @@ SELECTED = "#D55E00"   # vermillion: the selected element
 OTHER = "#9A9A9A"      # grey: everything else
 INTENSITY = [[0.0, "#DCEBF7"], [1.0, "#08306B"]]  # light to dark blue: mixing weight
 SYMBOLS_3D = ["square", "diamond", "circle"]  # filled shapes only: crosses read as clutter
-SYMBOLS_2D = ["square", "diamond", "circle", "triangle-up", "cross", "x", "star", "hexagon"]
+SYMBOLS_2D = ["square", "diamond", "circle", "triangle-up", "hexagon", "star"]
 
 SHORT = {"batch": "BN", "layer": "LN", "instance": "IN", "group": "GN", "batch_instance": "BIN",
          "switchable": "SN", "weight": "WN", "rms": "RMS", "ghost_batch": "Ghost BN",
@@ -337,6 +337,21 @@ def _panel_traces(spec, x, norm, stat, cells, size, *, hover: bool, legend: bool
         cd = cells.tolist()
         kw_p = dict(customdata=[c for c, p in zip(cd, pooled) if p], hoverinfo="skip")
         kw_o = dict(customdata=[c for c, p in zip(cd, pooled) if not p], hoverinfo="skip")
+    sel_x, sel_y = _coords_2d(np.array([spec.index]), spec.shape)
+    selected = _trace("scatter", x=sel_x, y=sel_y, mode="markers", name="selected element", showlegend=legend,
+                      marker=dict(size=size + 4, symbol="diamond", color=SELECTED, line=dict(width=1.5, color="#000000")),
+                      meta={"role": "selected"}, legendgroup="selected", hoverinfo="skip")
+    if spec.colour_all and not mixture and hover:
+        groups = stats.group[idx]
+        K = count_sets(spec, norm)
+        cols = _group_colours(K)
+        return [_trace("scatter", x=X, y=Y, mode="markers", name=f"{K} sets (colour + symbol = set)",
+                       showlegend=legend, customdata=cd.tolist(), hovertemplate=_hovertemplate(spec, norm, stat),
+                       meta={**meta, "role": "groups", "K": K},
+                       marker=dict(size=size, color=[cols[g] for g in groups],
+                                   symbol=[SYMBOLS_2D[g % len(SYMBOLS_2D)] for g in groups],
+                                   line=dict(width=0.5, color="#333333"))),
+                selected]
     marker = dict(size=size, symbol="square", line=dict(width=1, color="#08306B"))
     if mixture:
         marker.update(color=_round(wts[idx][pooled]).tolist(), colorscale=INTENSITY, cmin=0, cmax=float(wts.max()))
@@ -344,16 +359,13 @@ def _panel_traces(spec, x, norm, stat, cells, size, *, hover: bool, legend: bool
     else:
         marker.update(color=POOLED)
         name = "pooled: same statistics as the selected cell"
-    sel_x, sel_y = _coords_2d(np.array([spec.index]), spec.shape)
     return [
         _trace("scatter", x=X[pooled], y=Y[pooled], mode="markers", name=name, marker=marker, showlegend=legend,
                    meta={**meta, "role": "pooled"}, legendgroup="pooled", **kw_p, **kw),
         _trace("scatter", x=X[~pooled], y=Y[~pooled], mode="markers", name="not pooled", showlegend=legend,
                    marker=dict(size=max(3, int(size * 0.8)), symbol="square-open", color=OTHER, opacity=0.6),
                    meta={**meta, "role": "other"}, legendgroup="other", **kw_o),
-        _trace("scatter", x=sel_x, y=sel_y, mode="markers", name="selected element", showlegend=legend,
-                   marker=dict(size=size + 4, symbol="diamond", color=SELECTED, line=dict(width=1.5, color="#000000")),
-                   meta={"role": "selected"}, legendgroup="selected", hoverinfo="skip"),
+        selected,
     ]
 
 

@@ -197,6 +197,8 @@ def test_colour_every_group_draws_exactly_K_groups(norm, shape, G, index):
     assert len(set(colour_of.values())) == K  # and K different colours
     assert f"K = {K}" in count_caption(spec)
     assert f"K = {K}" in fig.layout.title.text
+    (flat,) = traces(unfolded_figure(spec, make_data(shape)), norm=norm, role="groups")  # the 2D view too
+    assert len({int(cd[5]) for cd in flat.customdata}) == K == len(set(flat.marker.color))
 
 
 def test_count_caption_names_the_paper_counts():

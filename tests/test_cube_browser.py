@@ -62,6 +62,7 @@ def test_click_in_unfolded_view_moves_selection_caption_and_url(page, app_url, b
     wait_for_app(page)
     after = sentence(page)
     assert "channels c = 4–5 (group 2 of 3) in sample n = 1" in after, after
+    assert "(1, 5, 3, 3)" in charts(page).nth(0).locator(".gtitle").text_content()  # the 3D cube follows
     q = parse_qs(urlparse(page.url).query)
     assert q["n"] == ["1"] and q["c"] == ["5"] and q["h"] == ["3"] and q["w"] == ["3"] and q["G"] == ["3"]
     assert page.locator('[data-testid="stNumberInput"] input').nth(0).input_value() != ""
