@@ -192,3 +192,21 @@ def test_fit_loop_is_deterministic_and_logs_what_it_says():
     assert logs[0] == {k: v for k, v in logs[1].items() if k != "sec_per_step"} | {"sec_per_step": logs[0]["sec_per_step"]}
     assert logs[0]["step"] == [0, 5, 10, 12]
     assert all(0 <= e <= 100 for e in logs[0]["train_error"] + logs[0]["val_error"])
+
+
+def test_dataset_variants_added_to_training():
+    from normviz.training import TrainConfig, load_data
+
+    base = load_data(TrainConfig(model="mlp"))
+    con = load_data(TrainConfig(model="mlp", dataset="digits_contrast"))
+    bri = load_data(TrainConfig(model="mlp", dataset="digits_brightness"))
+    for X0, y0, Xc, yc, Xb, yb in ((base[0], base[1], con[0], con[1], bri[0], bri[1]),
+                                   (base[2], base[3], con[2], con[3], bri[2], bri[3])):
+        assert (yc == y0).all()  # contrast is noise: the digit labels stay
+        factor = (Xc.sum(1) / X0.sum(1))
+        assert factor.min() >= 0 and factor.max() < 2 and factor.std() > 0.4
+        assert set(yb.tolist()) == {0, 1}  # brightness is the label
+        ratio = Xb.sum(1) / X0.sum(1)
+        assert np.allclose(ratio.numpy(), np.where(yb.numpy() == 1, 1.0, 0.5), atol=1e-5)
+    with pytest.raises(ValueError, match="dataset must be one of digits, digits_contrast, digits_brightness"):
+        TrainConfig(dataset="mnist")
