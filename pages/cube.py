@@ -151,6 +151,10 @@ with st.sidebar:
             for i, (col, lab) in enumerate(zip(cols, ("IN", "LN", "BN"))):
                 col.number_input(lab, key=k(f"{name}_{i}"), step=step,
                                  min_value=-20.0 if st.session_state[k("sn_mode")] == "logits" else 0.0, max_value=20.0)
+            with explained_errors():
+                probs = cn.switchable_probabilities([st.session_state[k(f"{name}_{i}")] for i in range(3)],
+                                                    st.session_state[k("sn_mode")])
+                st.caption(f"used for {what}: " + ", ".join(f"{lab} {p:.2f}" for lab, p in zip(("IN", "LN", "BN"), probs)))
     with st.expander("Tensor shape", expanded=not is_weight):
         if is_weight:
             st.caption("Weight tensor C_out × C_in × k × k")
