@@ -403,11 +403,11 @@ def unfolded_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
         layout = {"xaxis": {**xt},
                   "yaxis": {**yt, "scaleanchor": "x"}}
     else:
-        layout, refs = _grid(1, 2, ["weights for μ", "weights for σ²"], hgap=0.06, top=0.92)
+        layout, refs = _grid(1, 2, ["weights for μ", "weights for σ²"], hgap=0.06, top=0.8)
         data = []
         for j, (norm, stat) in enumerate(stats_list):
             data += _on(_panel_traces(spec, x, norm, stat, cells, size, hover=True, legend=j == 0), refs[j])
-            layout[f"xaxis{refs[j]}"].update(xt, title=dict(text=f"{b} blocks"))
+            layout[f"xaxis{refs[j]}"].update(xt)
             layout[f"yaxis{refs[j]}"].update(yt, scaleanchor=f"x{refs[j]}")
     layout.update(
         title=dict(text=f"<b>Unfolded</b>: one {c_}×{d} block per ({a}, {b})<br>Click a cell to select it.", x=0.01,
