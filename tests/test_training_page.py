@@ -43,7 +43,7 @@ def test_nothing_runs_on_page_load():
 def test_short_run_renders_its_charts_and_exports():
     at = _app(steps="60")
     at.button(key="training:run").click().run()
-    assert at.session_state["training:running"]
+    assert len(at.session_state["training:runs"]) == 2  # (a fast machine may finish in the first tick)
     _run_to_end(at)
     assert not at.exception
     jobs = at.session_state["training:runs"]
