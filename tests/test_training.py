@@ -15,7 +15,6 @@ from normviz.modules import available_norms  # noqa: E402
 from normviz.training import (  # noqa: E402
     QUANTILE_LEVELS,
     TrainConfig,
-    final_snapshot,
     pytorch_snippet,
     run_log_to_rows,
     steps_to_accuracy,
