@@ -41,7 +41,7 @@ def png(img: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def legend_strip(width: int = 512, height: int = 24, limit: float = images.DISPLAY_RANGE) -> np.ndarray:
+def legend_strip(width: int = 320, height: int = 20, limit: float = images.DISPLAY_RANGE) -> np.ndarray:
     """The fixed display mapping as a grey ramp from −limit (black) to +limit (white)."""
     v = np.linspace(-limit, limit, width)
     g = images.to_uint8(images.display(v, limit))

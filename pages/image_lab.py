@@ -51,7 +51,9 @@ def constant_png(name: str) -> bytes:
 def decode(digest: str, _data: bytes):
     """(image, notes) or (None, message); keyed by the content hash ``digest``."""
     try:
-        img, info = images.load_image_info(_data)
+        # The lab works at SIDE×SIDE, so uploads are decoded straight to a long side of
+        # 4·SIDE: 4× less memory per cached upload than the 1024 default, still sharp.
+        img, info = images.load_image_info(_data, max_side=4 * lab.SIDE)
     except images.ImageError as err:
         return None, str(err)
     notes = [f"{info.format}, {info.original_size[0]}×{info.original_size[1]}, mode {info.mode}"]
@@ -235,7 +237,7 @@ LEGEND = ("Display mapping, the same for every norm and image: each channel's va
 
 
 def legend() -> None:
-    show(constant_png("legend"), caption=LEGEND, width=512)
+    show(constant_png("legend"), caption=LEGEND)
 
 
 def labels(groups: int, rho: float) -> dict:
@@ -320,8 +322,7 @@ def erase_view() -> None:
     lbl = labels(s.groups, s.rho)
     show(figs.mosaic([images.to_uint8(images.to_hwc(v)) for v in (X[s.image], img_g, img_c)]),
              caption=f"original | a·x + b with a = {s.a:g}, b = {s.b:g} | gains "
-                     f"({s.gain_r:g}, {s.gain_g:g}, {s.gain_b:g}) — shown clipped to [0, 1] for viewing only",
-             width=420)
+                     f"({s.gain_r:g}, {s.gain_g:g}, {s.gain_b:g}) — shown clipped to [0, 1] for viewing only")
     legend()
     st.markdown("Outputs, columns: " + ", ".join(lbl[kk] for kk in lab.VIEWS))
     show(row_o, caption="original", width="stretch")
@@ -330,12 +331,14 @@ def erase_view() -> None:
     table = pd.DataFrame({
         "norm": [lbl[kk] for kk in lab.VIEWS],
         "change after a·x + b": [f"{res_g['at'][kk]:.2e}" for kk in lab.VIEWS],
-        "why": [lab.REASONS_GLOBAL[kk] for kk in lab.VIEWS],
         "change after gains": [f"{res_c['at'][kk]:.2e}" for kk in lab.VIEWS],
-        "why (gains)": [lab.REASONS_GAINS[kk] for kk in lab.VIEWS],
     })
     st.markdown("**Readout**: max |output change| of this image's output, per norm.")
     st.table(table.set_index("norm"))
+    st.markdown("**Why**, one sentence per norm (a·x + b / colour cast):\n\n" + "\n".join(
+        f"- **{lbl[kk]}**: {lab.REASONS_GLOBAL[kk]}"
+        + ("" if lab.REASONS_GAINS[kk] == lab.REASONS_GLOBAL[kk] else f" / {lab.REASONS_GAINS[kk]}")
+        for kk in lab.VIEWS))
     if s.clip:
         st.warning(f"Clipping changed the input itself by up to {res_g['clip_deviation']:.3f} (a·x + b) and "
                    f"{res_c['clip_deviation']:.3f} (gains): the invariances below no longer hold exactly.")
@@ -429,8 +432,7 @@ def feature_view() -> None:
         "(27 numbers) is expanded in the 27 orthonormal **3×3×3 DCT** filters (separable DCT-II over "
         "rows, columns and colours; reflect padding), giving C = 27 feature maps. Decoding is the "
         "transposed convolution divided by how many patches cover each pixel, an exact inverse.")
-    show(constant_png("filters"), caption="The 27 filters (rows: colour frequency 0, 1, 2; grey = 0)",
-             width=560)
+    show(constant_png("filters"), caption="The 27 filters (rows: colour frequency 0, 1, 2; grey = 0)")
     z, err = feature_codes(BKEY, X)
     st.markdown(f"Reconstruction check on this batch: max |decode(encode(x)) − x| = **{err:.1e}**.")
     c1, c2 = st.columns(2)
