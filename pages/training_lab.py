@@ -39,6 +39,11 @@ GN_TEXT = ("**GN paper Figure 1** (Wu & He 2018; ImageNet error of BN 23.6 % at 
            "at batch 2.")
 
 
+INIT_NOTE = ("The gap is largest at a small init (init std 0.01: without BN the net sits near chance for "
+             "thousands of steps). At the standard 0.1 both nets learn; what lasts is speed (steps to 90 %) and "
+             "steady distributions.")
+
+
 def k(name: str) -> str:
     return f"{P}.{name}"
 
@@ -230,17 +235,16 @@ def apply_gn_preset():
     ss[k("preset")], ss[k("view")] = "gn_fig1", "sweep"
 
 
-with st.container(border=True):
-    st.markdown("#### Presets")
+# Presets open while nothing has run; afterwards they fold away so the charts sit higher up.
+with st.expander("**Presets**: BN paper Figure 1, GN paper Figure 1", icon=":material/bookmark:",
+                 expanded=not ss[RUNS] and ss[k("view")] != "sweep"):
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(BN_TEXT)
         st.button("Run BN Figure 1", key=f"{P}:preset_bn", on_click=apply_bn_preset, type="primary",
                   icon=":material/play_arrow:", help="none vs BatchNorm, MLP, batch 60, lr 0.5, 3000 steps; "
                   "uses the init std set for run 1 below (default 0.1)")
-        st.caption("The gap is largest at a small init (init std 0.01: without BN the net sits near chance "
-                   "for thousands of steps). At the standard 0.1 both nets learn; what lasts is speed (steps "
-                   "to 90 %) and steady distributions.")
+        st.caption(INIT_NOTE)
     with c2:
         st.markdown(GN_TEXT)
         st.button("Show GN Figure 1", key=f"{P}:preset_gn", on_click=apply_gn_preset, type="primary",
@@ -367,6 +371,7 @@ def show_runs(jobs: list[dict], view: str) -> None:
             s90 = steps_to_accuracy(snaps, 0.9)
             reach.append(f"{label}: {'never' if s90 is None else f'step {s90}'} (final {snaps[-1]['test_acc']:.1%})")
         st.markdown("Steps to 90 % test accuracy — " + "; ".join(reach) + ".")
+        st.caption(INIT_NOTE + " Change the init std under *Configure runs*.")
     elif view == "overview":
         chart("metrics_chart", lambda: tf.metrics_figure(runs),
               alt="Loss, test accuracy, train vs eval accuracy and time per step for every run")
