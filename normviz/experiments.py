@@ -603,6 +603,9 @@ def precompute(key: str, seeds: tuple[int, ...] = (0, 1), quick: bool = False,
     and each seed's results and claim verdict.
     """
     spec = get(key)
+    if spec.precomputed_path and path is None:
+        raise ValueError(f"{key}'s shipped results are made elsewhere (loaded by {spec.precomputed_path}); "
+                         f"for gn_figure1 run `python -m normviz.sweeps --out data/gn_batch_sweep.json`.")
     runs, seconds = {}, {}
     for seed in seeds:
         t0 = time.perf_counter()

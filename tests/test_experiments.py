@@ -210,3 +210,8 @@ def test_dataset_variants_added_to_training():
         assert np.allclose(ratio.numpy(), np.where(yb.numpy() == 1, 1.0, 0.5), atol=1e-5)
     with pytest.raises(ValueError, match="dataset must be one of digits, digits_contrast, digits_brightness"):
         TrainConfig(dataset="mnist")
+
+
+def test_precompute_points_to_the_sweep_for_gn_figure1():
+    with pytest.raises(ValueError, match="python -m normviz.sweeps"):
+        precompute("gn_figure1")
