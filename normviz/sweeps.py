@@ -35,7 +35,7 @@ DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "gn_batch_sweep.js
 BATCH_SIZES = (64, 32, 16, 8, 4, 2)
 NORMS = ("batch", "group", "layer")
 SEEDS = (0, 1)
-SAMPLES = 24_000  # samples seen per run (≈ 17 epochs of the 1 437 training digits)
+SAMPLES = 24_000  # samples seen per run (≈ 17 epochs of the 1 438 training digits)
 
 # norm-spec §6.2: MLP 64→128→128→10, ReLU, momentum 0.9, lr = 0.05 · B / 16.
 BASE = TrainConfig(model="mlp", activation="relu", hidden=128, depth=2, groups=8, init_std=None,
@@ -79,7 +79,7 @@ def run_sweep(*, norms=NORMS, batch_sizes=BATCH_SIZES, seeds=SEEDS, samples: int
             progress((i + 1) / len(todo), f"{n} B={b} seed {s}: eval error {cells[-1]['eval_error']:.1f} %")
     return {
         "what": "GN paper Figure 1 at CPU scale: test error (%) vs batch size for BN, GN, LN on "
-                "scikit-learn's 8×8 digits (360 test images), samples seen held fixed, lr scaled linearly.",
+                "scikit-learn's 8×8 digits (359 test images), samples seen held fixed, lr scaled linearly.",
         "recipe": {"samples_seen": samples, "lr_rule": "lr = 0.05 · B / 16", "momentum": BASE.momentum,
                    "model": "MLP 64→128→128→10, norm before each ReLU", "groups": BASE.G,
                    "base_config": {k: v for k, v in BASE.to_dict().items()

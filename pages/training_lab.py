@@ -204,7 +204,7 @@ def job_runs(jobs: list[dict]) -> list[tuple[str, list[dict]]]:
 # ---------------------------------------------------------------------- page
 
 st.title("Training lab")
-st.markdown("Train small networks on scikit-learn's 8×8 digits (1 437 training and 360 test images, bundled; "
+st.markdown("Train small networks on scikit-learn's 8×8 digits (1 438 training and 359 test images, bundled; "
             "no download) and watch what a normalization layer does to the distributions inside the network "
             "and to learning. Runs take seconds on a CPU.")
 
