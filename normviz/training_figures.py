@@ -76,7 +76,7 @@ def metrics_figure(runs) -> go.Figure:
         x, sec = _series(snaps, "sec_per_step")
         fig.add_trace(go.Scatter(x=x[1:], y=[1e3 * v for v in sec[1:]], name=label, legendgroup=label,
                                  showlegend=False, mode="lines+markers", line=dict(color=c), marker=marker), 2, 2)
-    fig.update_yaxes(type="log", title_text="cross-entropy", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="cross-entropy", dtick=1, row=1, col=1)  # decades only
     fig.update_yaxes(range=[0, 1.02], title_text="accuracy", row=1, col=2)
     fig.update_yaxes(range=[0, 1.02], title_text="accuracy", row=2, col=1)
     fig.update_yaxes(title_text="ms / step", rangemode="tozero", row=2, col=2)
@@ -262,8 +262,9 @@ def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:
         fig.update_xaxes(type="log", tickvals=bs, ticktext=[str(b) for b in bs], title_text="batch size (log₂ axis)",
                          autorange="reversed", row=1, col=col)
     # Log y: the small errors of GN and LN (1-3 %) stay readable next to BN's collapse.
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
+    ticks = [1, 2, 5, 10, 20, 50, 100]
+    for col in (1, 2):
+        fig.update_yaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks], row=1, col=col)
     fig.update_yaxes(title_text="test error (%, log axis)", row=1, col=1)
     return _layout(fig, "Test error vs batch size (GN paper Figure 1 on 8×8 digits)", 430)
 
