@@ -236,7 +236,7 @@ def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:
     bs = sweep["batch_sizes"]
     mean = summarize(sweep)
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=("Train mode (mini-batch statistics)", "Eval mode (running statistics)"))
+                        subplot_titles=("Train mode (batch stats)", "Eval mode (running stats)"))
     for k, norm in enumerate(sweep["norms"]):
         c = NORM_COLOURS.get(norm, _colour(k))
         name = NORM_NAMES.get(norm, norm)
@@ -266,7 +266,7 @@ def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:
     for col in (1, 2):
         fig.update_yaxes(type="log", tickvals=ticks, ticktext=[str(t) for t in ticks], row=1, col=col)
     fig.update_yaxes(title_text="test error (%, log axis)", row=1, col=1)
-    return _layout(fig, "Test error vs batch size (GN paper Figure 1 on 8×8 digits)", 430)
+    return _layout(fig, "Test error vs batch size (GN paper Fig. 1, digits)", 430)
 
 
 __all__ = ["metrics_figure", "percentile_bands_figure", "histogram_heatmap_figure", "bn_figure1",
