@@ -96,7 +96,9 @@ def rows_for(space: str, keys, groups: int, rho: float) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def erase_for(key: tuple, _x: np.ndarray, index: int, change: lab.Change, groups: int, rho: float):
-    res = lab.erase_curves(_x, index, change, groups=groups, rho=rho)
+    # 6 strengths (0, 0.2, …, 1) draw the curve; the readout is computed at s = 1 exactly.
+    res = lab.erase_curves(_x, index, change, groups=groups, rho=rho,
+                           strengths=tuple(np.linspace(0.0, 1.0, 6)))
     pred = lab.instance_eps_prediction(_x[index], change)
     row = lambda outs: figs.png(figs.mosaic(  # noqa: E731
         [lab.display_images(outs[kk][None])[0] for kk in lab.VIEWS]))
