@@ -1,19 +1,23 @@
 """normviz entry point: page config and navigation, nothing else.
 
-Run with `make run` (or `streamlit run app.py`). Each page is one file in pages/;
+Run with `make run` (or `streamlit run app.py`). Each page is one file in app_pages/;
 add a page with one `st.Page(...)` line below.
+
+The folder is app_pages/, not pages/: Streamlit treats a pages/ folder as a legacy
+multipage app until some session has run st.navigation, so on a freshly started server
+the first deep link (/cube) ran the page file alone, without this entry point.
 """
 import streamlit as st
 
 st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/image_lab.py", title="Image lab", icon=":material/photo_library:", url_path="image_lab"),
-    st.Page("pages/cube.py", title="Cube", icon=":material/view_in_ar:", url_path="cube"),
-    st.Page("pages/training_lab.py", title="Training lab", icon=":material/model_training:", url_path="training"),
-    st.Page("pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
-    st.Page("pages/guide.py", title="Guide", icon=":material/menu_book:", url_path="guide"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/image_lab.py", title="Image lab", icon=":material/photo_library:", url_path="image_lab"),
+    st.Page("app_pages/cube.py", title="Cube", icon=":material/view_in_ar:", url_path="cube"),
+    st.Page("app_pages/training_lab.py", title="Training lab", icon=":material/model_training:", url_path="training"),
+    st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
+    st.Page("app_pages/guide.py", title="Guide", icon=":material/menu_book:", url_path="guide"),
 ]
 
 st.navigation(pages).run()

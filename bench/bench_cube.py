@@ -103,7 +103,7 @@ def server_times(reps: int) -> None:
     """Script time alone (AppTest, no browser): the cube page vs the trivial app."""
     from streamlit.testing.v1 import AppTest
 
-    cube = AppTest.from_file(str(ROOT / "pages" / "cube.py"), default_timeout=120)
+    cube = AppTest.from_file(str(ROOT / "app_pages" / "cube.py"), default_timeout=120)
     cube.run()
     triv = AppTest.from_string(TRIVIAL)
     triv.run()
@@ -149,8 +149,6 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 ctx = browser.new_context(viewport={"width": 1280, "height": 800})
                 cube, triv = ctx.new_page(), ctx.new_page()
-                cube.goto(url_app)  # the root first: the server then routes /cube through app.py
-                settle(cube)
                 cube.goto(url_app + "/cube")
                 cube.bring_to_front()
                 wait_text(cube, "GroupNorm (G = 2) pools")

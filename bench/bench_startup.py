@@ -6,7 +6,7 @@ and a fresh Chromium context opens it; we time
   render: navigation -> script finished (data-test-script-state="notRunning") and the
           page's last element visible (home: the norms table; trivial: "hello")
 and report medians and the page/trivial ratios (target <= 1.3x, design.md §5). The cube
-page (ready = its plotly chart) is measured too once app.py lists pages/cube.py.
+page (ready = its plotly chart) is measured too once app.py lists app_pages/cube.py.
 Also times `python -c "import normviz"` against `python -c "pass"` and checks that it
 imports no torch, sklearn or streamlit.
 
@@ -88,7 +88,7 @@ def main() -> None:
         trivial = Path(tmp) / "hello_app.py"
         trivial.write_text('import streamlit as st\nst.write("hello")\n')
         apps = {"home": (ROOT / "app.py", "table", ""), "trivial": (trivial, "text=hello", "")}
-        if "pages/cube.py" in (ROOT / "app.py").read_text():
+        if "app_pages/cube.py" in (ROOT / "app.py").read_text():
             apps["cube"] = (ROOT / "app.py", '[data-testid="stPlotlyChart"]', "/cube")
         res = {name: {"serve": [], "render": []} for name in apps}
         with sync_playwright() as pw:

@@ -1,6 +1,6 @@
 """The image lab's computations: batch building, every norm on the batch, what each erases.
 
-Pure functions on numpy arrays (no streamlit); the page ``pages/image_lab.py`` caches and
+Pure functions on numpy arrays (no streamlit); the page ``app_pages/image_lab.py`` caches and
 draws them. All arrays are N×3×S×S float64 in pixel space (values of the [0, 1] images) or
 N×27×S×S in the DCT feature space of :mod:`normviz.features`.
 

@@ -4,7 +4,7 @@ Each page has one frozen dataclass listing every control once, with its default 
 (range or choices). ``from_query`` turns URL query parameters into a valid state plus a list of
 notices for the values it had to replace; ``to_query`` writes the state back (defaults are left
 out, so links stay short). Nothing here imports streamlit: pages do the glue
-(``pages/_shared.py``), and everything can be tested without a browser.
+(``app_pages/_shared.py``), and everything can be tested without a browser.
 
 Declare a field with :func:`param`::
 

@@ -17,9 +17,6 @@ SENTENCE = re.compile(r"pools .* values")
 
 
 def open_cube(page, app_url: str, query: str = "") -> None:
-    # A fresh server only switches from the legacy pages/ folder to app.py's st.navigation
-    # once some session has run app.py, so open the root first (as a visitor would).
-    goto(page, app_url)
     goto(page, f"{app_url}/cube{query}")
     page.locator('[data-testid="stPlotlyChart"]').nth(1).locator("path.point").first.wait_for(timeout=30000)
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from normviz.norms import NORMS
 from normviz.validate import divisors
 
-PAGE = "../pages/cube.py"
+PAGE = "../app_pages/cube.py"
 
 
 def open_page(**query) -> AppTest:

@@ -9,7 +9,6 @@ pytestmark = pytest.mark.browser
 
 
 def test_open_experiment_and_see_its_figure(page, app_url):
-    goto(page, app_url)  # a fresh server routes by st.navigation only after its first run
     goto(page, f"{app_url}/experiments?exp=batch_instance")
     assert page.get_by_test_id("stSidebarNavLink").filter(has_text="Guide").count() == 1
     chart = page.get_by_test_id("stPlotlyChart").first
@@ -22,7 +21,6 @@ def test_open_experiment_and_see_its_figure(page, app_url):
 
 
 def test_guide_link_opens_the_experiment(page, app_url):
-    goto(page, app_url)
     goto(page, f"{app_url}/guide")
     page.locator('a[href*="exp=switchable"]').first.click()
     page.wait_for_url("**/experiments?exp=switchable", timeout=30000)

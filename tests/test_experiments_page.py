@@ -1,4 +1,4 @@
-"""AppTest of pages/experiments.py and pages/guide.py: every experiment renders from the URL,
+"""AppTest of app_pages/experiments.py and app_pages/guide.py: every experiment renders from the URL,
 shipped results appear at once, a quick run renders its verdict and figures, bad URLs explain."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def open_page(page: str, query: dict | None = None) -> AppTest:
 @pytest.mark.parametrize("key", list(EXPERIMENTS))
 def test_each_experiment_renders(key):
     spec = EXPERIMENTS[key]
-    at = open_page("pages/experiments.py", {"exp": key})
+    at = open_page("app_pages/experiments.py", {"exp": key})
     assert [h.value for h in at.header] == [spec.title]
     assert at.selectbox(key="experiments.exp").value == key
     assert any(spec.look_for in i.value for i in at.info)
@@ -41,7 +41,7 @@ def test_each_experiment_renders(key):
 
 
 def test_quick_run_button_shows_verdict_and_figures():
-    at = open_page("pages/experiments.py", {"exp": "keras", "seed": "3"})
+    at = open_page("app_pages/experiments.py", {"exp": "keras", "seed": "3"})
     before = len(at.get("plotly_chart"))
     at.button(key="experiments.quick").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -52,14 +52,14 @@ def test_quick_run_button_shows_verdict_and_figures():
 
 
 def test_bad_url_values_fall_back_with_a_notice():
-    at = open_page("pages/experiments.py", {"exp": "nope", "seed": "-4"})
+    at = open_page("app_pages/experiments.py", {"exp": "nope", "seed": "-4"})
     text = " ".join(w.value for w in at.warning)
     assert "'exp' = 'nope'" in text and "'seed' = '-4'" in text
     assert at.selectbox(key="experiments.exp").value == "bn_figure1"
 
 
 def test_guide_answers_each_question_with_links():
-    at = open_page("pages/guide.py")
+    at = open_page("app_pages/guide.py")
     headers = [h.value for h in at.header]
     assert len(headers) == len(GUIDE)
     links = at.get("page_link")
@@ -70,7 +70,7 @@ def test_guide_answers_each_question_with_links():
 
 
 def test_teacher_lock_hides_the_experiment_choice():
-    at = open_page("pages/experiments.py", {"exp": "switchable", "lock": "exp,seed"})
+    at = open_page("app_pages/experiments.py", {"exp": "switchable", "lock": "exp,seed"})
     assert not [s for s in at.selectbox if s.key == "experiments.exp"]
     assert [h.value for h in at.header] == [EXPERIMENTS["switchable"].title]
     assert at.number_input(key="experiments.seed").disabled

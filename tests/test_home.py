@@ -77,21 +77,21 @@ def test_pillars_in_this_app_are_links_or_coming(home):
     states = pillar_states(home)
     assert len(states) == 4
     registered = set(nav_pages())
-    from_page = {"Cube": "pages/cube.py", "Image lab": "pages/image_lab.py",
-                 "Training lab": "pages/training_lab.py", "Guide": "pages/guide.py"}
+    from_page = {"Cube": "app_pages/cube.py", "Image lab": "app_pages/image_lab.py",
+                 "Training lab": "app_pages/training_lab.py", "Guide": "app_pages/guide.py"}
     for title, state in states.items():
         assert state == ("link" if from_page[title] in registered else "coming"), title
 
 
 def test_pillar_is_linked_only_once_registered(tmp_path):
     """A page file that exists but is not in app.py stays "coming" (no dead link)."""
-    (tmp_path / "pages").mkdir()
-    (tmp_path / "pages" / "home.py").write_text((ROOT / "pages" / "home.py").read_text())
-    (tmp_path / "pages" / "cube.py").write_text("import streamlit as st\nst.write('cube')\n")
-    (tmp_path / "pages" / "image_lab.py").write_text("import streamlit as st\nst.write('lab')\n")
+    (tmp_path / "app_pages").mkdir()
+    (tmp_path / "app_pages" / "home.py").write_text((ROOT / "app_pages" / "home.py").read_text())
+    (tmp_path / "app_pages" / "cube.py").write_text("import streamlit as st\nst.write('cube')\n")
+    (tmp_path / "app_pages" / "image_lab.py").write_text("import streamlit as st\nst.write('lab')\n")
     (tmp_path / "app.py").write_text(
         "import streamlit as st\n"
-        "st.navigation([st.Page('pages/home.py', default=True), st.Page('pages/cube.py')]).run()\n"
+        "st.navigation([st.Page('app_pages/home.py', default=True), st.Page('app_pages/cube.py')]).run()\n"
     )
     at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
     at.run()

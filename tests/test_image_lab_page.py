@@ -1,4 +1,4 @@
-"""AppTest of pages/image_lab.py: every view renders; good and bad uploads together."""
+"""AppTest of app_pages/image_lab.py: every view renders; good and bad uploads together."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from normviz.state import IMAGE_LAB_VIEWS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGE = "pages/image_lab.py"
+PAGE = "app_pages/image_lab.py"
 
 
 def open_page(query: dict | None = None) -> AppTest:

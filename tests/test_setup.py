@@ -169,14 +169,14 @@ def test_dockerfile_installs_requirements_before_code():
 def test_dockerignore_keeps_venv_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".git" in ignored
-    for needed in ("app.py", "pages", "normviz", ".streamlit", "data"):
+    for needed in ("app.py", "app_pages", "normviz", ".streamlit", "data"):
         assert needed not in ignored, f".dockerignore drops {needed}, which the app needs"
 
 
 def test_app_pages_exist():
     text = (ROOT / "app.py").read_text()
     paths = re.findall(r"st\.Page\(\s*[\"']([^\"']+)[\"']", text)
-    assert "pages/home.py" in paths
+    assert "app_pages/home.py" in paths
     for p in paths:
         assert (ROOT / p).is_file(), f"app.py lists {p}, which does not exist"
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from normviz.state import TrainingLabState
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "training_lab.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "training_lab.py")
 
 
 def _app(**params) -> AppTest:

@@ -15,7 +15,7 @@ from normviz import cube_numbers as cn
 from normviz.norms import NORMS
 from normviz.state import CubeState
 from normviz.validate import divisors
-from pages._shared import explained_errors, set_control, show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import explained_errors, set_control, show_notices, state_from_widgets, url_state, wkey, write_url
 
 P = "cube"
 TUPLES = ("rho", "sn_mean", "sn_var")

@@ -13,7 +13,7 @@ import streamlit as st
 from normviz import features, image_figures as figs, image_lab as lab, images
 from normviz.norms import NORMS
 from normviz.state import IMAGE_LAB_VIEWS, ImageLabState
-from pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
 
 P = "image_lab"
 TAB_LABELS = {"side": "Side by side", "erase": "What each norm erases", "coupling": "Batch coupling",

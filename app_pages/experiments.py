@@ -13,7 +13,7 @@ import streamlit as st
 
 from normviz.experiments import EXPERIMENTS, QUESTIONS, jsonable
 from normviz.state import ExperimentsState
-from pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
 
 P = "experiments"
 RESULTS = "experiments:results"  # session: {(key, seed, quick): {"results", "claim", "seconds"}}

@@ -17,7 +17,7 @@ from normviz.norms import NORMS
 from normviz.state import MAX_RUNS, TRAINING_MODELS, TrainingLabState
 from normviz.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, cell_config, claims, load_sweep, summarize
 from normviz.training import TrainConfig, pytorch_snippet, run_log_to_rows, steps_to_accuracy, train
-from pages._shared import show_notices, write_url
+from app_pages._shared import show_notices, write_url
 
 P = "training"
 RUNS = f"{P}:runs"          # list of job dicts (config, generator, snapshots, status)

@@ -17,7 +17,7 @@ def evidence(key: str) -> None:
         return
     with st.container(border=True):
         st.markdown(f"**{spec.title}**")
-        st.page_link("pages/experiments.py", label="Open this experiment", icon=":material/science:",
+        st.page_link("app_pages/experiments.py", label="Open this experiment", icon=":material/science:",
                      query_params={"exp": key}, help=f"{spec.title} (opens ?exp={key})")
         doc = spec.precomputed() if spec.available() else None
         if not doc:

@@ -11,16 +11,16 @@ PAGES_DIR = Path(__file__).resolve().parent
 # (page file, title, what it shows). A pillar is linked only once its page is in the
 # navigation of app.py; until then it is listed as coming, never as a dead link.
 PILLARS = [
-    ("pages/cube.py", "Cube",
+    ("app_pages/cube.py", "Cube",
      "The N×C×H×W activation tensor as a 3D cube: pick a norm and an element, and the "
      "cells that share its mean and variance light up, with the formula in live numbers."),
-    ("pages/image_lab.py", "Image lab",
+    ("app_pages/image_lab.py", "Image lab",
      "Your images as a batch: each norm's output side by side, and what it erases "
      "(contrast, brightness, colour cast, style)."),
-    ("pages/training_lab.py", "Training lab",
+    ("app_pages/training_lab.py", "Training lab",
      "The same small network trained under different norms, side by side: loss, accuracy "
      "and activation distributions as they move."),
-    ("pages/guide.py", "Guide",
+    ("app_pages/guide.py", "Guide",
      "Which norm for CNNs, transformers, style transfer; what batch size does; "
      "distributed training; what each costs. Each answer is an experiment you can run."),
 ]
