@@ -107,6 +107,16 @@ def _bands(fig, snaps, which: str, layer: int, colour: str, row: int, col: int, 
                                  hovertemplate=f"{name}: %{{y:.3g}}<extra></extra>"), row, col)
 
 
+def _run_by_layer_grid(runs) -> tuple[go.Figure, int]:
+    """Subplots with one row per run and one column per hidden layer, all axes shared."""
+    n_layers = max((len(_d(s[-1])["layers"]) for _, s in runs if s), default=1)
+    titles = [f"{_short(label)} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
+    fig = make_subplots(rows=max(len(runs), 1), cols=n_layers, shared_xaxes=True, shared_yaxes="all",
+                        subplot_titles=titles or None, vertical_spacing=0.12 if len(runs) > 1 else 0.2,
+                        horizontal_spacing=0.04)
+    return fig, n_layers
+
+
 def percentile_bands_figure(runs, which: str = "act_input") -> go.Figure:
     """Rows = runs, columns = hidden layers: the 9 quantiles of a layer's distribution over steps
     as nested bands (the ±0.5σ, ±1σ, ±1.5σ points of a Gaussian), median line, min/max dotted.
@@ -115,11 +125,7 @@ def percentile_bands_figure(runs, which: str = "act_input") -> go.Figure:
     All panels share the y axis, so a drifting distribution stands out against a steady one.
     """
     runs = list(runs)
-    n_layers = max((len(_d(s[-1])["layers"]) for _, s in runs if s), default=1)
-    titles = [f"{_short(label)} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
-    fig = make_subplots(rows=max(len(runs), 1), cols=n_layers, shared_xaxes=True, shared_yaxes="all",
-                        subplot_titles=titles or None, vertical_spacing=0.12 if len(runs) > 1 else 0.2,
-                        horizontal_spacing=0.04)
+    fig, n_layers = _run_by_layer_grid(runs)
     for i, (label, snaps) in enumerate(runs):
         for j in range(n_layers):
             _bands(fig, snaps, which, j, _colour(i), i + 1, j + 1, show_legend=(i == 0 and j == 0))
@@ -135,11 +141,7 @@ def histogram_heatmap_figure(runs, which: str = "act_input") -> go.Figure:
     """Rows = runs, columns = layers: histogram of a layer's values (y) over steps (x), as the
     fraction of values per bin (shared colour scale). The end bins also hold the outliers."""
     runs = list(runs)
-    n_layers = max((len(_d(s[-1])["layers"]) for _, s in runs if s), default=1)
-    titles = [f"{_short(label)} — layer {j + 1}" for label, _ in runs for j in range(n_layers)]
-    fig = make_subplots(rows=max(len(runs), 1), cols=n_layers, shared_xaxes=True, shared_yaxes="all",
-                        subplot_titles=titles or None, vertical_spacing=0.12 if len(runs) > 1 else 0.2,
-                        horizontal_spacing=0.04)
+    fig, n_layers = _run_by_layer_grid(runs)
     for i, (label, snaps) in enumerate(runs):
         ds = [_d(s) for s in snaps]
         if not ds:
