@@ -88,6 +88,27 @@ def show_notices(prefix: str, notices: list[str]) -> None:
             st.rerun()
 
 
+def _shown_value(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return ", ".join(map(_shown_value, value)) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def show_locks(state: PageState, labels: dict[str, str] | None = None) -> None:
+    """Tell students which controls a teacher's link fixed (``?lock=norm,C``), with their values.
+
+    Every page treats a locked control the same way: it is not drawn (``state.is_locked(name)``)
+    and its value comes from the URL, so this caption is where a student sees it.
+    """
+    if not state.lock:
+        return
+    labels = labels or {}
+    fixed = "; ".join(f"{labels.get(n, n)} = {_shown_value(getattr(state, n))}" for n in state.lock)
+    st.caption(f":material/lock: Some controls are fixed by your teacher for this exercise: {fixed}.")
+
+
 @contextmanager
 def explained_errors(what: str = ""):
     """Turn a library ``ValueError`` into an on-page message instead of a traceback.

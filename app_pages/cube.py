@@ -15,7 +15,8 @@ from normviz import cube_numbers as cn
 from normviz.norms import NORMS
 from normviz.state import CubeState
 from normviz.validate import divisors
-from app_pages._shared import explained_errors, set_control, show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import (explained_errors, set_control, show_locks, show_notices, state_from_widgets, url_state,
+                               wkey, write_url)
 
 P = "cube"
 TUPLES = ("rho", "sn_mean", "sn_var")
@@ -117,6 +118,7 @@ st.markdown(
     "without losing the camera angle; click a cell in the unfolded view to select it."
 )
 show_notices(P, notices)
+show_locks(state)
 
 # -- sidebar controls ---------------------------------------------------------------------------
 with st.sidebar:
@@ -142,10 +144,13 @@ with st.sidebar:
         else:
             st.slider("ρ (1 = BatchNorm, 0 = InstanceNorm)", 0.0, 1.0, step=0.05, key=k("rho_shared"))
     if norm == "switchable" and (shown("sn_mean") or shown("sn_var")):
-        st.radio("Enter SN weights as", ["logits", "probabilities"], key=k("sn_mode"), horizontal=True,
-                 help="Switchable Norm learns logits; the layer uses their softmax.")
+        if shown("sn_mode"):
+            st.radio("Enter SN weights as", ["logits", "probabilities"], key=k("sn_mode"), horizontal=True,
+                     help="Switchable Norm learns logits; the layer uses their softmax.")
         step = 0.25
         for name, what in (("sn_mean", "μ"), ("sn_var", "σ²")):
+            if not shown(name):
+                continue
             st.caption(f"Importance weights for {what} (IN, LN, BN)")
             cols = st.columns(3)
             for i, (col, lab) in enumerate(zip(cols, ("IN", "LN", "BN"))):

@@ -13,7 +13,7 @@ import streamlit as st
 
 from normviz.experiments import EXPERIMENTS, QUESTIONS, jsonable
 from normviz.state import ExperimentsState
-from app_pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import show_locks, show_notices, state_from_widgets, url_state, wkey, write_url
 
 P = "experiments"
 RESULTS = "experiments:results"  # session: {(key, seed, quick): {"results", "claim", "seconds"}}
@@ -106,8 +106,9 @@ def live(spec, state) -> None:
     """Run buttons, progress, and the session's runs of this experiment."""
     store = st.session_state.setdefault(RESULTS, {})
     c1, c2, c3 = st.columns([1, 1, 1])
-    c1.number_input("Seed", 0, 9999, key=k("seed"), disabled=state.is_locked("seed"),
-                    help="initial weights and data order of a live run; also picks the shipped seed shown above")
+    if not state.is_locked("seed"):  # a locked seed is named in the lock caption instead
+        c1.number_input("Seed", 0, 9999, key=k("seed"),
+                        help="initial weights and data order of a live run; also picks the shipped seed shown above")
     quick = c2.button("Quick run (≈ 10 s)", key=k("quick"), width="stretch",
                       help="fewer steps: see it work; the claim need not hold")
     full = c3.button(f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)", key=k("full"), width="stretch",
@@ -156,6 +157,7 @@ def main() -> None:
                "claim that the shipped results and your own runs either confirm or not.")
     state, notices = url_state(ExperimentsState, P)
     show_notices(P, notices)
+    show_locks(state, {"exp": "experiment"})
     keys = list(EXPERIMENTS)
     if not state.is_locked("exp"):
         st.selectbox("Experiment", keys, key=k("exp"),

@@ -13,7 +13,7 @@ import streamlit as st
 from normviz import features, image_figures as figs, image_lab as lab, images
 from normviz.norms import NORMS
 from normviz.state import IMAGE_LAB_VIEWS, ImageLabState
-from app_pages._shared import show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import show_locks, show_notices, state_from_widgets, url_state, wkey, write_url
 
 P = "image_lab"
 TAB_LABELS = {"side": "Side by side", "erase": "What each norm erases", "coupling": "Batch coupling",
@@ -156,6 +156,7 @@ st.markdown(
     "**LayerNorm** only what all channels share, and **BatchNorm** ties an image's output to its "
     "batch mates in training and to stored statistics in eval.")
 show_notices(P, notices)
+show_locks(state)
 
 
 def shown(name: str) -> bool:
@@ -256,8 +257,9 @@ def norm_rows(rows: dict, keys, groups: int, rho: float) -> None:
 
 
 # -- views ------------------------------------------------------------------------------------
-tabs = st.tabs([TAB_LABELS[v] for v in IMAGE_LAB_VIEWS], key=TAB_KEY, on_change="rerun")
-open_view = {v: t for v, t in zip(IMAGE_LAB_VIEWS, tabs)}
+views = IMAGE_LAB_VIEWS if shown("view") else (state.view,)  # a teacher's locked view is the only tab
+tabs = st.tabs([TAB_LABELS[v] for v in views], key=TAB_KEY, on_change="rerun")
+open_view = {v: t for v, t in zip(views, tabs)}
 view = next((v for v, t in open_view.items() if getattr(t, "open", False)), state.view)
 
 @st.fragment
@@ -296,7 +298,7 @@ def side_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view["side"], "open", False):
+if getattr(open_view.get("side"), "open", False):
     with open_view["side"]:
         side_view()
 
@@ -360,7 +362,7 @@ def erase_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view["erase"], "open", False):
+if getattr(open_view.get("erase"), "open", False):
     with open_view["erase"]:
         erase_view()
 
@@ -395,7 +397,7 @@ def coupling_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view["coupling"], "open", False):
+if getattr(open_view.get("coupling"), "open", False):
     with open_view["coupling"]:
         coupling_view()
 
@@ -422,7 +424,7 @@ def stats_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view["stats"], "open", False):
+if getattr(open_view.get("stats"), "open", False):
     with open_view["stats"]:
         stats_view()
 
@@ -453,7 +455,7 @@ def feature_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view["feature"], "open", False):
+if getattr(open_view.get("feature"), "open", False):
     with open_view["feature"]:
         feature_view()
 
@@ -512,7 +514,7 @@ def style_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view["style"], "open", False):
+if getattr(open_view.get("style"), "open", False):
     with open_view["style"]:
         style_view()
 

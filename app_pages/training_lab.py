@@ -17,7 +17,7 @@ from normviz.norms import NORMS
 from normviz.state import MAX_RUNS, TRAINING_MODELS, TrainingLabState
 from normviz.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, cell_config, claims, load_sweep, summarize
 from normviz.training import TrainConfig, pytorch_snippet, run_log_to_rows, steps_to_accuracy, train
-from app_pages._shared import show_notices, write_url
+from app_pages._shared import show_locks, show_notices, write_url
 
 P = "training"
 RUNS = f"{P}:runs"          # list of job dicts (config, generator, snapshots, status)
@@ -39,6 +39,9 @@ GN_TEXT = ("**GN paper Figure 1** (Wu & He 2018; ImageNet error of BN 23.6 % at 
            "at batch 2.")
 
 
+PER_RUN = ("norm", "batch", "lr", "model", "init")
+LOCK_LABELS = {"norm": "norms", "batch": "batch sizes", "lr": "learning rates", "model": "models",
+               "init": "init std", "steps": "steps", "seed": "seed", "preset": "preset", "view": "view"}
 INIT_NOTE = ("The gap is largest at a small init (init std 0.01: without BN the net sits near chance for "
              "thousands of steps). At the standard 0.1 both nets learn; what lasts is speed (steps to 90 %) and "
              "steady distributions.")
@@ -83,6 +86,7 @@ def seed_widgets(state: TrainingLabState) -> None:
         ss[k(f"init{i}")] = float(state.init[j])
     ss[k("steps")], ss[k("seed")] = state.steps, state.seed
     ss[k("preset")], ss[k("view")] = state.preset, state.view
+    ss[k("lock")] = state.lock
 
 
 def state_from_widgets() -> TrainingLabState:
@@ -101,7 +105,7 @@ def state_from_widgets() -> TrainingLabState:
     n = ss.get(k("n_runs")) or last.n_runs
     cols = {f: tuple(get(f, i) for i in range(n)) for f in ("norm", "batch", "lr", "model", "init")}
     state, _ = TrainingLabState(**cols, steps=get("steps"), seed=get("seed"), preset=get("preset"),
-                                view=get("view")).validate()
+                                view=get("view"), lock=tuple(get("lock"))).validate()
     return state
 
 
@@ -221,6 +225,12 @@ if k("n_runs") not in ss:  # first visit in this session (or after a page switch
     seed_widgets(state)
     ss[f"{P}:notices"] = notices
 show_notices(P, ss.get(f"{P}:notices", []))
+locks = state_from_widgets()  # only its ``lock`` is used: the controls a teacher's link fixed
+show_locks(locks, LOCK_LABELS)
+
+
+def shown(name: str) -> bool:
+    return not locks.is_locked(name)
 
 
 def apply_bn_preset():
@@ -235,52 +245,73 @@ def apply_gn_preset():
     ss[k("preset")], ss[k("view")] = "gn_fig1", "sweep"
 
 
-# Presets open while nothing has run; afterwards they fold away so the charts sit higher up.
-with st.expander("**Presets**: BN paper Figure 1, GN paper Figure 1", icon=":material/bookmark:",
-                 expanded=not ss[RUNS] and ss[k("view")] != "sweep"):
-    c1, c2 = st.columns(2)
-    with c1:
-        st.markdown(BN_TEXT)
-        st.button("Run BN Figure 1", key=f"{P}:preset_bn", on_click=apply_bn_preset, type="primary",
-                  icon=":material/play_arrow:", help="none vs BatchNorm, MLP, batch 60, lr 0.5, 3000 steps; "
-                  "uses the init std set for run 1 below (default 0.1)")
-        st.caption(INIT_NOTE)
-    with c2:
-        st.markdown(GN_TEXT)
-        st.button("Show GN Figure 1", key=f"{P}:preset_gn", on_click=apply_gn_preset, type="primary",
-                  icon=":material/bar_chart:", help="precomputed results, shown at once; any cell can be re-run")
-        st.caption("Precomputed (minutes of CPU time) and shown at once, with how it was made; any cell "
-                   "can be re-run live.")
+def bn_preset_panel() -> None:
+    st.markdown(BN_TEXT)
+    st.button("Run BN Figure 1", key=f"{P}:preset_bn", on_click=apply_bn_preset, type="primary",
+              icon=":material/play_arrow:", help="none vs BatchNorm, MLP, batch 60, lr 0.5, 3000 steps; "
+              "uses the init std set for run 1 below (default 0.1)")
+    st.caption(INIT_NOTE)
 
+
+def gn_preset_panel() -> None:
+    st.markdown(GN_TEXT)
+    st.button("Show GN Figure 1", key=f"{P}:preset_gn", on_click=apply_gn_preset, type="primary",
+              icon=":material/bar_chart:", help="precomputed results, shown at once; any cell can be re-run")
+    st.caption("Precomputed (minutes of CPU time) and shown at once, with how it was made; any cell "
+               "can be re-run live.")
+
+
+# A preset that would change a control the teacher fixed is not offered.
+panels = [panel for panel, offered in ((bn_preset_panel, all(shown(n) for n in (*BN_PRESET, "init"))),
+                                       (gn_preset_panel, shown("preset") and shown("view"))) if offered]
+if panels:
+    # Presets open while nothing has run; afterwards they fold away so the charts sit higher up.
+    with st.expander("**Presets**: BN paper Figure 1, GN paper Figure 1" if len(panels) == 2 else "**Preset**",
+                     icon=":material/bookmark:", expanded=not ss[RUNS] and ss[k("view")] != "sweep"):
+        for col, panel in zip(st.columns(len(panels)), panels):
+            with col:
+                panel()
+
+# Fixing any per-run value fixes the number of runs too (a new run would invent its values).
+runs_fixed = not all(shown(f) for f in PER_RUN)
 with st.expander("Configure runs (up to four, side by side)", expanded=ss[k("preset")] == "custom"):
     top = st.columns(3)
-    top[0].number_input("Runs", 1, MAX_RUNS, key=k("n_runs"), help="configurations trained side by side")
-    top[1].number_input("Steps", 10, 20000, step=100, key=k("steps"), help="training steps of every run")
-    top[2].number_input("Seed", 0, 2**31 - 1, key=k("seed"), help="initial weights and data order")
+    if not runs_fixed:
+        top[0].number_input("Runs", 1, MAX_RUNS, key=k("n_runs"), help="configurations trained side by side")
+    if shown("steps"):
+        top[1].number_input("Steps", 10, 20000, step=100, key=k("steps"), help="training steps of every run")
+    if shown("seed"):
+        top[2].number_input("Seed", 0, 2**31 - 1, key=k("seed"), help="initial weights and data order")
     st.caption("The MLP (3×100 sigmoid, norm before each sigmoid) trains with plain SGD, as in the BN paper; "
                "the CNN (3 conv layers of 16 channels at 8×8, ReLU) with SGD momentum 0.9. Weights start "
                "~ N(0, init std²). Snapshots every 50 steps on 128 test images (distributions) and all 359 "
                "(accuracy).")
-    cols = st.columns(MAX_RUNS)
-    for i in range(ss[k("n_runs")]):
+    cols = st.columns(MAX_RUNS) if any(shown(f) for f in PER_RUN) else []
+    for i, col in zip(range(ss[k("n_runs")]), cols):
         if k(f"norm{i}") not in ss:  # a column shown again after it was hidden
             prev = state_from_widgets()
             for f in ("model", "norm", "batch", "lr", "init"):
                 ss.setdefault(k(f"{f}{i}"), getattr(prev, f)[-1])
-        with cols[i]:
+        with col:
             st.markdown(f"**Run {i + 1}**")
-            model = st.selectbox("Model", TRAINING_MODELS, key=k(f"model{i}"),
-                                 format_func={"mlp": "MLP 3×100 sigmoid", "cnn": "CNN 3 conv (8×8)"}.get)
+            if shown("model"):
+                st.selectbox("Model", TRAINING_MODELS, key=k(f"model{i}"),
+                             format_func={"mlp": "MLP 3×100 sigmoid", "cnn": "CNN 3 conv (8×8)"}.get)
+            model = ss[k(f"model{i}")]
             opts = norm_options(model)
             if ss.get(k(f"norm{i}")) not in opts:
                 st.warning(f"{norm_name(ss.get(k(f'norm{i}'), ''))} does not fit the {model.upper()}; "
                            "using BatchNorm.", icon="⚠️")
                 ss[k(f"norm{i}")] = "batch"
-            st.selectbox("Norm", opts, key=k(f"norm{i}"), format_func=norm_name)
-            st.number_input("Batch size", 2, 512, key=k(f"batch{i}"))
-            st.number_input("Learning rate", 1e-5, 1000.0, key=k(f"lr{i}"), format="%g", step=0.05)
-            st.number_input("Init std", 1e-4, 10.0, key=k(f"init{i}"), format="%g", step=0.01,
-                            help="weights ~ N(0, std²); the BN paper used a small init")
+            if shown("norm"):
+                st.selectbox("Norm", opts, key=k(f"norm{i}"), format_func=norm_name)
+            if shown("batch"):
+                st.number_input("Batch size", 2, 512, key=k(f"batch{i}"))
+            if shown("lr"):
+                st.number_input("Learning rate", 1e-5, 1000.0, key=k(f"lr{i}"), format="%g", step=0.05)
+            if shown("init"):
+                st.number_input("Init std", 1e-4, 10.0, key=k(f"init{i}"), format="%g", step=0.01,
+                                help="weights ~ N(0, std²); the BN paper used a small init")
 
 state = state_from_widgets()
 ss[LAST] = state
@@ -294,7 +325,8 @@ for label, cfg, err in configs(state):
     if cfg is None:
         b3.error(f"{label}: {err}", icon="🚫")
 
-st.segmented_control("View", list(VIEWS), key=k("view"), format_func=VIEWS.get)
+if shown("view"):
+    st.segmented_control("View", list(VIEWS), key=k("view"), format_func=VIEWS.get)
 
 
 def show_sweep(view_jobs: list[dict]) -> None:

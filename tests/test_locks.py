@@ -1,0 +1,141 @@
+"""A teacher's ``?lock=`` works on every page: locked controls are not drawn, their values come
+from the URL, a caption names them, and the lock survives the page's own URL rewrite.
+README's "For teachers" table lists exactly the lockable parameters of each state class."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from normviz.state import CubeState, ExperimentsState, ImageLabState, TrainingLabState
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {  # page file, session-key prefix of its controls, state class, URL path
+    "cube": ("cube.py", "cube", CubeState, "/cube"),
+    "image_lab": ("image_lab.py", "image_lab", ImageLabState, "/image_lab"),
+    "training": ("training_lab.py", "training", TrainingLabState, "/training"),
+    "experiments": ("experiments.py", "experiments", ExperimentsState, "/experiments"),
+}
+INPUTS = ("selectbox", "multiselect", "number_input", "slider", "select_slider", "radio", "toggle",
+          "checkbox", "text_input", "button_group")
+LOCK_NOTE = "fixed by your teacher"
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app_pages" / PAGES[page][0]), default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = str(v)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def input_keys(at) -> set[str]:
+    """Keys of every input widget on the page (buttons and charts excluded)."""
+    keys = set()
+    for kind in INPUTS:
+        keys |= {w.key for w in at.get(kind) if getattr(w, "key", None)}
+    return keys
+
+
+def lock_caption(at) -> str:
+    hits = [c.value for c in at.caption if LOCK_NOTE in c.value]
+    assert len(hits) == 1, [c.value for c in at.caption]
+    return hits[0]
+
+
+def test_no_lock_no_caption():
+    at = open_page("experiments", exp="switchable")
+    assert not [c for c in at.caption if LOCK_NOTE in c.value]
+    assert "experiments.exp" in input_keys(at) and "experiments.seed" in input_keys(at)
+
+
+def test_cube_lock():
+    at = open_page("cube", lock="norm,C,G,view", norm="group", C=8, G=4, view="numbers")
+    keys = input_keys(at)
+    assert not keys & {"cube.norm", "cube.C", "cube.G", "cube.view"}, keys
+    assert {"cube.N", "cube.H", "cube.seed"} <= keys  # unlocked controls stay
+    sentence = [m.value for m in at.markdown if m.value.startswith("**") and " values" in m.value]
+    assert sentence and sentence[0].startswith("**GroupNorm")
+    assert at.session_state["cube.C"] == 8 and at.session_state["cube.G"] == 4
+    assert at.dataframe, "the locked view (numbers) is open"
+    note = lock_caption(at)
+    assert "C = 8" in note and "G = 4" in note and "norm = group" in note
+    assert at.query_params["lock"] == "norm,C,G,view"
+
+
+def test_image_lab_lock():
+    at = open_page("image_lab", lock="view,a,image", view="erase", a="3", image="2")
+    keys = input_keys(at)
+    assert not keys & {"image_lab.a", "image_lab.image"}, keys
+    assert "image_lab.b" in keys
+    assert [t.label for t in at.tabs] == ["What each norm erases"]  # a locked view is the only tab
+    captions = [img.caption for el in at.get("image") for img in el.proto.imgs]
+    assert any("a·x + b with a = 3," in c for c in captions), captions  # the locked value is used
+    assert at.session_state["image_lab.image"] == 2
+    assert "a = 3" in lock_caption(at)
+
+
+def test_experiments_lock():
+    at = open_page("experiments", lock="exp,seed", exp="switchable", seed="1")
+    keys = input_keys(at)
+    assert not keys & {"experiments.exp", "experiments.seed"}, keys
+    assert len(at.header) == 1 and "Switchable" in at.header[0].value
+    assert at.session_state["experiments.seed"] == 1
+    assert "seed = 1" in lock_caption(at)
+
+
+def test_training_lock_fixes_runs_and_hides_presets():
+    at = open_page("training", lock="norm,batch,steps,view", norm="layer,group", batch="8,16",
+                   steps="20", view="overview")
+    keys = input_keys(at)
+    hidden = {"training.n_runs", "training.steps", "training.view"} | {f"training.{f}{i}" for f in ("norm", "batch")
+                                                                        for i in range(2)}
+    assert not keys & hidden, keys & hidden
+    assert {"training.seed", "training.lr0", "training.model1"} <= keys
+    buttons = {b.key for b in at.button}
+    assert not buttons & {"training:preset_bn", "training:preset_gn"}  # both would change locked values
+    note = lock_caption(at)
+    assert "norms = layer, group" in note and "steps = 20" in note
+    at.button(key="training:run").click().run()
+    for _ in range(100):
+        if not at.session_state["training:running"]:
+            break
+        at.run()
+    jobs = at.session_state["training:runs"]
+    assert [(j["cfg"].norm, j["cfg"].batch_size, j["cfg"].steps, j["status"]) for j in jobs] == \
+        [("layer", 8, 20, "done"), ("group", 16, 20, "done")]
+    assert at.get("plotly_chart") and "Loss" in at.get("plotly_chart")[0].proto.spec  # the locked view
+    assert at.query_params["lock"] == "norm,batch,steps,view"  # the URL rewrite keeps the lock
+
+
+def test_training_lock_keeps_presets_that_touch_no_locked_value():
+    at = open_page("training", lock="seed", seed="7")
+    assert "training.seed" not in input_keys(at)
+    assert {"training:preset_bn", "training:preset_gn"} <= {b.key for b in at.button}
+    at.button(key="training:preset_gn").click().run()
+    assert at.session_state["training.view"] == "sweep" and at.session_state["training.seed"] == 7
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_locking_everything_hides_every_control(page):
+    _, prefix, cls, _ = PAGES[page]
+    names = [n for n in cls.field_names() if n != "lock"]
+    assert {key for key in input_keys(open_page(page)) if key.startswith(f"{prefix}.")}  # not vacuous
+    at = open_page(page, lock=",".join(names))
+    # State controls have keys "<prefix>.<name>..." (per-run and per-item widgets add a suffix).
+    left = {key for key in input_keys(at) if key.startswith(f"{prefix}.")}
+    assert not left, f"{page}: locked controls still shown: {sorted(left)}"
+    assert lock_caption(at)
+
+
+def test_readme_lists_every_lockable_parameter():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## For teachers", 1)[1].split("\n## ", 1)[0]
+    for page, (_, _, cls, path) in PAGES.items():
+        rows = [line for line in section.splitlines() if line.startswith("|") and f"`{path}`" in line]
+        assert len(rows) == 1, f"README has no row for {path}"
+        listed = re.findall(r"`([^`/]+)`", rows[0].split(f"`{path}`", 1)[1])
+        assert listed == [n for n in cls.field_names() if n != "lock"], page
