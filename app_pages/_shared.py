@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import fields
+from typing import Callable
 
 import streamlit as st
 
@@ -96,16 +97,19 @@ def _shown_value(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def show_locks(state: PageState, labels: dict[str, str] | None = None) -> None:
+def show_locks(state: PageState, labels: dict[str, str] | None = None,
+               formats: dict[str, Callable] | None = None) -> None:
     """Tell students which controls a teacher's link fixed (``?lock=norm,C``), with their values.
 
     Every page treats a locked control the same way: it is not drawn (``state.is_locked(name)``)
-    and its value comes from the URL, so this caption is where a student sees it.
+    and its value comes from the URL, so this caption is where a student sees it. ``labels`` and
+    ``formats`` (value -> text) name fields and values in the page's words.
     """
     if not state.lock:
         return
-    labels = labels or {}
-    fixed = "; ".join(f"{labels.get(n, n)} = {_shown_value(getattr(state, n))}" for n in state.lock)
+    labels, formats = labels or {}, formats or {}
+    fixed = "; ".join(f"{labels.get(n, n)} = {formats.get(n, _shown_value)(getattr(state, n))}"
+                      for n in state.lock)
     st.caption(f":material/lock: Some controls are fixed by your teacher for this exercise: {fixed}.")
 
 

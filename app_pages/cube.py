@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from normviz import batch_noise as bn
@@ -211,6 +212,9 @@ state = state_from_widgets(CubeState, P, **tuple_values(C))
 
 # -- the cube and the unfolded view ---------------------------------------------------------
 x, cube, flat = figures(spec, state.data, state.seed)
+if not shown("norm"):  # the in-figure LN | GN | IN | BN buttons would get round the teacher's lock
+    cube = go.Figure(cube)  # a copy: the cached figure is shared between sessions
+    cube.layout.updatemenus = []
 stats = cn.element_stats(spec, x)
 sentence = cn.summary_sentence(spec)
 left, right = st.columns([1.1, 1])

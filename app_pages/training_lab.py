@@ -59,6 +59,15 @@ def norm_name(key: str) -> str:
     return " + ".join(names)
 
 
+def run_value(name: str, value) -> str:
+    """One run's locked value, as the run column names it (e.g. "batch 8")."""
+    if name == "norm":
+        return norm_name(value)
+    if name == "model":
+        return value.upper()
+    return f"{ {'lr': 'lr', 'batch': 'batch', 'init': 'init std'}[name]} {value:g}"
+
+
 @st.cache_resource(show_spinner=False)
 def norm_options(model: str) -> list[str]:
     from normviz.modules import available_norms
@@ -226,7 +235,7 @@ if k("n_runs") not in ss:  # first visit in this session (or after a page switch
     ss[f"{P}:notices"] = notices
 show_notices(P, ss.get(f"{P}:notices", []))
 locks = state_from_widgets()  # only its ``lock`` is used: the controls a teacher's link fixed
-show_locks(locks, LOCK_LABELS)
+show_locks(locks, LOCK_LABELS, {"norm": lambda v: ", ".join(map(norm_name, v))})
 
 
 def shown(name: str) -> bool:
@@ -275,13 +284,13 @@ if panels:
 # Fixing any per-run value fixes the number of runs too (a new run would invent its values).
 runs_fixed = not all(shown(f) for f in PER_RUN)
 with st.expander("Configure runs (up to four, side by side)", expanded=ss[k("preset")] == "custom"):
-    top = st.columns(3)
+    top = iter(st.columns(3))  # shown controls fill from the left
     if not runs_fixed:
-        top[0].number_input("Runs", 1, MAX_RUNS, key=k("n_runs"), help="configurations trained side by side")
+        next(top).number_input("Runs", 1, MAX_RUNS, key=k("n_runs"), help="configurations trained side by side")
     if shown("steps"):
-        top[1].number_input("Steps", 10, 20000, step=100, key=k("steps"), help="training steps of every run")
+        next(top).number_input("Steps", 10, 20000, step=100, key=k("steps"), help="training steps of every run")
     if shown("seed"):
-        top[2].number_input("Seed", 0, 2**31 - 1, key=k("seed"), help="initial weights and data order")
+        next(top).number_input("Seed", 0, 2**31 - 1, key=k("seed"), help="initial weights and data order")
     st.caption("The MLP (3×100 sigmoid, norm before each sigmoid) trains with plain SGD, as in the BN paper; "
                "the CNN (3 conv layers of 16 channels at 8×8, ReLU) with SGD momentum 0.9. Weights start "
                "~ N(0, init std²). Snapshots every 50 steps on 128 test images (distributions) and all 359 "
@@ -294,6 +303,9 @@ with st.expander("Configure runs (up to four, side by side)", expanded=ss[k("pre
                 ss.setdefault(k(f"{f}{i}"), getattr(prev, f)[-1])
         with col:
             st.markdown(f"**Run {i + 1}**")
+            fixed = [run_value(f, ss[k(f"{f}{i}")]) for f in PER_RUN if not shown(f)]
+            if fixed:
+                st.caption(":material/lock: " + ", ".join(fixed))
             if shown("model"):
                 st.selectbox("Model", TRAINING_MODELS, key=k(f"model{i}"),
                              format_func={"mlp": "MLP 3×100 sigmoid", "cnn": "CNN 3 conv (8×8)"}.get)

@@ -3,6 +3,7 @@ from the URL, a caption names them, and the lock survives the page's own URL rew
 README's "For teachers" table lists exactly the lockable parameters of each state class."""
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -61,6 +62,10 @@ def test_cube_lock():
     assert sentence and sentence[0].startswith("**GroupNorm")
     assert at.session_state["cube.C"] == 8 and at.session_state["cube.G"] == 4
     assert at.dataframe, "the locked view (numbers) is open"
+    cube = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "scatter3d" in c.proto.spec]
+    assert len(cube) == 1 and not cube[0]["layout"].get("updatemenus")  # no in-figure norm buttons
+    free = [json.loads(c.proto.spec) for c in open_page("cube").get("plotly_chart") if "scatter3d" in c.proto.spec]
+    assert free[0]["layout"]["updatemenus"]  # which an unlocked cube has
     note = lock_caption(at)
     assert "C = 8" in note and "G = 4" in note and "norm = group" in note
     assert at.query_params["lock"] == "norm,C,G,view"
@@ -98,7 +103,9 @@ def test_training_lock_fixes_runs_and_hides_presets():
     buttons = {b.key for b in at.button}
     assert not buttons & {"training:preset_bn", "training:preset_gn"}  # both would change locked values
     note = lock_caption(at)
-    assert "norms = layer, group" in note and "steps = 20" in note
+    assert "norms = LayerNorm, GroupNorm" in note and "steps = 20" in note
+    runs = [c.value for c in at.caption if c.value.startswith(":material/lock: ") and LOCK_NOTE not in c.value]
+    assert runs == [":material/lock: LayerNorm, batch 8", ":material/lock: GroupNorm, batch 16"]  # in each run
     at.button(key="training:run").click().run()
     for _ in range(100):
         if not at.session_state["training:running"]:
@@ -139,3 +146,32 @@ def test_readme_lists_every_lockable_parameter():
         assert len(rows) == 1, f"README has no row for {path}"
         listed = re.findall(r"`([^`/]+)`", rows[0].split(f"`{path}`", 1)[1])
         assert listed == [n for n in cls.field_names() if n != "lock"], page
+
+
+@pytest.mark.browser
+def test_training_lock_in_chromium(app_url, page):
+    from browser_utils import assert_no_exception, screenshot, wait_for_app
+
+    url = f"{app_url}/training?lock=norm,batch,steps&norm=layer,group&batch=8,16&steps=30&preset=custom"
+    for _ in range(2):  # a fresh server may answer the first deep link with "Page not found"
+        page.goto(url, wait_until="domcontentloaded", timeout=60000)
+        wait_for_app(page)
+        if page.get_by_text("Page not found").count() == 0:
+            break
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]')
+    assert "fixed by your teacher" in main.inner_text()
+    assert page.get_by_label("Norm", exact=True).count() == 0  # no per-run norm selectbox
+    assert page.get_by_label("Batch size", exact=True).count() == 0
+    assert page.get_by_label("Steps", exact=True).count() == 0
+    assert page.get_by_label("Learning rate", exact=True).count() == 2  # unlocked controls stay
+    assert page.get_by_role("button", name="Run BN Figure 1").count() == 0
+    screenshot(page, "training_lab_locked", full_page=False)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("button", name="Run log (CSV)").wait_for(timeout=90000)  # shown once both runs end
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = main.inner_text()
+    assert "1: LayerNorm · B=8" in text and "2: GroupNorm · B=16" in text, text[:3000]
+    assert text.count("step 30 / 30") == 2, text[:3000]
+    assert "lock=norm%2Cbatch%2Csteps" in page.url or "lock=norm,batch,steps" in page.url
