@@ -157,7 +157,7 @@ def main() -> None:
                "claim that the shipped results and your own runs either confirm or not.")
     state, notices = url_state(ExperimentsState, P)
     show_notices(P, notices)
-    show_locks(state, {"exp": "experiment"})
+    show_locks(state, {"exp": "experiment"}, {"exp": lambda key: EXPERIMENTS[key].title})
     keys = list(EXPERIMENTS)
     if not state.is_locked("exp"):
         st.selectbox("Experiment", keys, key=k("exp"),

@@ -89,7 +89,7 @@ def test_experiments_lock():
     assert not keys & {"experiments.exp", "experiments.seed"}, keys
     assert len(at.header) == 1 and "Switchable" in at.header[0].value
     assert at.session_state["experiments.seed"] == 1
-    assert "seed = 1" in lock_caption(at)
+    assert f"experiment = {at.header[0].value}; seed = 1" in lock_caption(at)
 
 
 def test_training_lock_fixes_runs_and_hides_presets():
