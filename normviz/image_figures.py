@@ -73,48 +73,51 @@ def _fig():
     return go
 
 
+def _figure(data: list, layout: dict):
+    """A figure from plain dicts, without plotly's per-property validation: that validation
+    cost 10–20 ms per figure on every rerun (the JSON sent is the same)."""
+    go = _fig()
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
 def strength_figure(strengths: np.ndarray, curves: dict, labels: dict, *, title: str,
                     x_title: str = "strength s (0 = original, 1 = your setting)"):
     """Max-abs output change of each norm against the strength of the input change (log y)."""
-    go = _fig()
-    fig = go.Figure()
     keep = np.asarray(strengths) > 0  # s = 0 is the identity: every change is exactly 0 there
+    data = []
     for k, ys in curves.items():
         colour, dash, symbol = STYLE.get(k, ("#444444", "solid", "circle"))
-        fig.add_trace(go.Scatter(x=np.asarray(strengths)[keep], y=np.maximum(np.asarray(ys)[keep], FLOOR), name=labels[k], mode="lines+markers",
-                                 line={"color": colour, "dash": dash}, marker={"symbol": symbol, "size": 7}))
-    fig.update_layout(title=title, height=340, margin={"l": 60, "r": 10, "t": 50, "b": 50},
-                      legend={"font": {"size": 11}}, yaxis_type="log",
-                      xaxis_title=x_title, yaxis_title="max |output change|")
-    return fig
+        data.append({"type": "scatter", "x": np.asarray(strengths, dtype=float)[keep],
+                     "y": np.maximum(np.asarray(ys, dtype=float)[keep], FLOOR), "name": labels[k],
+                     "mode": "lines+markers", "line": {"color": colour, "dash": dash},
+                     "marker": {"symbol": symbol, "size": 7}})
+    return _figure(data, {"title": {"text": title}, "height": 340, "margin": {"l": 60, "r": 10, "t": 50, "b": 50},
+                          "legend": {"font": {"size": 11}}, "xaxis": {"title": {"text": x_title}},
+                          "yaxis": {"type": "log", "title": {"text": "max |output change|"}}})
 
 
 def histogram_figure(hists: dict, edges: np.ndarray, labels: dict, *, title: str):
     """Value histograms as step lines (fractions), one per stage."""
-    go = _fig()
     centres = (edges[:-1] + edges[1:]) / 2
-    fig = go.Figure()
+    data = []
     for k, h in hists.items():
         colour, dash, _ = STYLE.get(k, ("#777777", "solid", "circle"))
-        fig.add_trace(go.Scatter(x=centres, y=h, name=labels[k], mode="lines", line_shape="hvh",
-                                 line={"color": colour, "dash": dash, "width": 2}))
-    fig.update_layout(title=title, height=340, margin={"l": 60, "r": 10, "t": 50, "b": 50},
-                      xaxis_title=f"value (clipped to [{edges[0]:g}, {edges[-1]:g}])",
-                      yaxis_title="fraction of values")
-    return fig
+        data.append({"type": "scatter", "x": centres, "y": np.asarray(h, dtype=float), "name": labels[k], "mode": "lines",
+                     "line": {"shape": "hvh", "color": colour, "dash": dash, "width": 2}})
+    return _figure(data, {"title": {"text": title}, "height": 340, "margin": {"l": 60, "r": 10, "t": 50, "b": 50},
+                          "xaxis": {"title": {"text": f"value (clipped to [{edges[0]:g}, {edges[-1]:g}])"}},
+                          "yaxis": {"title": {"text": "fraction of values"}}})
 
 
 def sigma_figure(content: np.ndarray, target: np.ndarray, output: np.ndarray, *, title: str):
     """Per-channel σ of the 27 feature maps: content, style target, output (log y)."""
-    go = _fig()
-    labels = features.filter_labels()
-    fig = go.Figure()
-    for name, v, colour, pattern in [("content", content, "#0072B2", ""), ("style (target)", target, "#E69F00", "/"),
-                                     ("output", output, "#009E73", "x")]:
-        fig.add_trace(go.Bar(x=labels, y=np.maximum(v, FLOOR), name=name, marker_color=colour,
-                             marker_pattern_shape=pattern))
-    fig.update_layout(title=title, barmode="group", height=340, yaxis_type="log",
-                      margin={"l": 60, "r": 10, "t": 50, "b": 80},
-                      xaxis_title="feature channel (colour, row, column frequency)",
-                      yaxis_title="σ over the image")
-    return fig
+    labels = list(features.filter_labels())
+    data = [{"type": "bar", "x": labels, "y": np.maximum(np.asarray(v, dtype=float), FLOOR), "name": name,
+             "marker": {"color": colour, "pattern": {"shape": pattern}}}
+            for name, v, colour, pattern in [("content", content, "#0072B2", ""),
+                                             ("style (target)", target, "#E69F00", "/"),
+                                             ("output", output, "#009E73", "x")]]
+    return _figure(data, {"title": {"text": title}, "barmode": "group", "height": 340,
+                          "yaxis": {"type": "log", "title": {"text": "σ over the image"}},
+                          "margin": {"l": 60, "r": 10, "t": 50, "b": 80},
+                          "xaxis": {"title": {"text": "feature channel (colour, row, column frequency)"}}})
