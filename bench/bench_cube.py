@@ -14,6 +14,12 @@
    the browser's drawing (plotly; in headless Chromium WebGL is software-rendered).
    Reported as medians and cube/trivial ratios (target <= 1.3x). The in-figure LN|GN|IN|BN
    buttons need no round trip at all (tests/test_cube_browser.py checks that no request is made).
+3. The floor: the trivial app plus ONE small scatter3d whose title echoes w (so, like the cube,
+   its spec changes on every rerun), timed like the trivial selection. Streamlit 1.67 puts the
+   spec into a plotly chart's element id (even with key=), so a changed figure is unmounted and
+   drawn anew (Plotly.purge + a new WebGL context), never updated with Plotly.react; an unchanged
+   figure keeps its element and is not redrawn. This 3D-alone/trivial ratio is what any page
+   with a 3D chart that changes pays in this (software-WebGL) Chromium.
 
 Run: .venv/bin/python bench/bench_cube.py [--reps 8]
 """
@@ -36,6 +42,9 @@ TRIVIAL = '''import streamlit as st
 choice = st.selectbox("Norm", ["alpha", "beta", "gamma", "delta"], key="norm")
 v = st.number_input("selected w", 0, 1000, key="w")
 st.write(f"echo {choice} {v}")
+'''
+TRIVIAL_3D = TRIVIAL + '''st.plotly_chart({"data": [{"type": "scatter3d", "x": [0, 1, 2, 3], "y": [0, 1, 0, 1], "z": [0, 0, 1, 1],
+                            "mode": "markers"}], "layout": {"height": 500, "title": {"text": f"w = {v}"}}}, key="c3d")
 '''
 NORM_CYCLE = [("LayerNorm", "layer"), ("InstanceNorm", "instance"), ("BatchNorm", "batch"), ("GroupNorm", None)]
 TRIVIAL_CYCLE = [("beta", "echo beta"), ("gamma", "echo gamma"), ("delta", "echo delta"), ("alpha", "echo alpha")]
@@ -142,8 +151,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trivial = Path(tmp) / "trivial_app.py"
         trivial.write_text(TRIVIAL)
+        (Path(tmp) / "trivial_3d.py").write_text(TRIVIAL_3D)
         p_app, url_app, _ = start_streamlit("app.py", cwd=ROOT)
         p_triv, url_triv, _ = start_streamlit(trivial, cwd=ROOT)
+        p_3d, url_3d, _ = start_streamlit(Path(tmp) / "trivial_3d.py", cwd=ROOT)
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -155,7 +166,12 @@ def main() -> None:
                 triv.goto(url_triv)
                 triv.bring_to_front()
                 wait_text(triv, "echo alpha 0")
-                res = {k: [] for k in ("cube norm", "trivial norm", "cube selection", "trivial selection")}
+                only3d = ctx.new_page()
+                only3d.goto(url_3d)
+                only3d.bring_to_front()
+                wait_text(only3d, "echo alpha 0")
+                res = {k: [] for k in ("cube norm", "trivial norm", "cube selection", "trivial selection",
+                                       "3D alone selection")}
                 for i in range(args.reps):
                     opt, expect = NORM_CYCLE[i % len(NORM_CYCLE)]
                     settle(cube)
@@ -167,18 +183,20 @@ def main() -> None:
                     up = i % 2 == 0  # alternate w = 0 -> 1 -> 0 (w = 0 is the default: not in the URL)
                     res["cube selection"].append(step(
                         cube, "selected w", up, lambda u=up: wait_url(cube, "w", "1" if u else None)))
-                    settle(triv)
-                    before = triv.locator("text=/echo /").inner_text()
-                    res["trivial selection"].append(step(
-                        triv, "selected w", True,
-                        lambda b=before: (triv.wait_for_function(
-                            "b => ![...document.querySelectorAll('[data-testid=stMarkdown]')]"
-                            ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
-                            triv.locator(IDLE).wait_for(state="attached"))))
+                    for name, pg in (("trivial selection", triv), ("3D alone selection", only3d)):
+                        settle(pg)
+                        before = pg.locator("text=/echo /").inner_text()
+                        res[name].append(step(
+                            pg, "selected w", True,
+                            lambda b=before, pg=pg: (pg.wait_for_function(
+                                "b => ![...document.querySelectorAll('[data-testid=stMarkdown]')]"
+                                ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
+                                pg.locator(IDLE).wait_for(state="attached"))))
                 browser.close()
         finally:
             stop_streamlit(p_app)
             stop_streamlit(p_triv)
+            stop_streamlit(p_3d)
 
     med = {k: statistics.median(v) for k, v in res.items()}
     for k, v in res.items():
@@ -186,6 +204,9 @@ def main() -> None:
     for what in ("norm", "selection"):
         print(f"ratio cube/trivial rerun after a {what} change: {med['cube ' + what] / med['trivial ' + what]:.2f}x "
               f"(target <= 1.3x; {args.reps} reps, medians, same run)")
+    floor = med["3D alone selection"] / med["trivial selection"]
+    print(f"floor: trivial app + one changing scatter3d / trivial: {floor:.2f}x; "
+          f"cube selection / that floor: {med['cube selection'] / med['3D alone selection']:.2f}x")
 
 
 if __name__ == "__main__":

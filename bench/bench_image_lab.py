@@ -34,6 +34,18 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  #
 
 TRIVIAL = 'import streamlit as st\nv = st.slider("x", 0, 100, 50)\nst.write(f"value {v}")\n'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# time of every message the page receives from the server (the last one of a rerun ends it)
+WS_SPY = """
+window.__msgs = [];
+const _WS = window.WebSocket;
+window.WebSocket = function (...a) {
+  const ws = new _WS(...a);
+  ws.addEventListener('message', () => window.__msgs.push(performance.now()));
+  return ws;
+};
+window.WebSocket.prototype = _WS.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
 
 OBSERVE = """
 () => {
@@ -59,6 +71,10 @@ DONE = """
   // then the new text on screen, with the app idle, marks the end
   if (text && app.getAttribute('data-test-script-state') === 'notRunning'
       && document.body.innerText.includes(text)) return performance.now() - t0;
+  // or: idle, and no message from the server for 400 ms: the last message ended the rerun
+  const m = window.__msgs.filter(x => x >= t0);
+  if (!text && m.length && app.getAttribute('data-test-script-state') === 'notRunning'
+      && performance.now() - m[m.length - 1] > 400) return m[m.length - 1] - t0;
   return null;
 }
 """
@@ -127,6 +143,7 @@ def main() -> None:
                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                 "--disable-backgrounding-occluded-windows"])
             ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+            ctx.add_init_script(WS_SPY)
             triv = ctx.new_page()
             triv.goto(url_triv)
             wait_idle(triv)
