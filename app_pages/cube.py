@@ -115,8 +115,10 @@ st.markdown(
     "A normalization layer computes a mean μ and a variance σ² and outputs "
     "x̂ = (x − μ)/√(σ² + ε). The layers differ only in **which values share μ and σ²**. "
     "Pick a norm and a cell: the blue cells are the ones it is normalized with. "
-    "Use the buttons above the cube to flip between LayerNorm, GroupNorm, InstanceNorm and BatchNorm "
-    "without losing the camera angle; click a cell in the unfolded view to select it."
+    + ("" if state.is_locked("norm") else
+       "Use the buttons above the cube to flip between LayerNorm, GroupNorm, InstanceNorm and "
+       "BatchNorm without losing the camera angle; ")
+    + "click a cell in the unfolded view to select it."
 )
 show_notices(P, notices)
 show_locks(state)

@@ -64,8 +64,12 @@ def test_cube_lock():
     assert at.dataframe, "the locked view (numbers) is open"
     cube = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "scatter3d" in c.proto.spec]
     assert len(cube) == 1 and not cube[0]["layout"].get("updatemenus")  # no in-figure norm buttons
-    free = [json.loads(c.proto.spec) for c in open_page("cube").get("plotly_chart") if "scatter3d" in c.proto.spec]
+    free_at = open_page("cube")
+    free = [json.loads(c.proto.spec) for c in free_at.get("plotly_chart") if "scatter3d" in c.proto.spec]
     assert free[0]["layout"]["updatemenus"]  # which an unlocked cube has
+    # ... and the intro mentions those buttons only where they exist.
+    assert any("buttons above the cube" in m.value for m in free_at.markdown)
+    assert not any("buttons above the cube" in m.value for m in at.markdown)
     note = lock_caption(at)
     assert "C = 8" in note and "G = 4" in note and "norm = group" in note
     assert at.query_params["lock"] == "norm,C,G,view"
