@@ -10,14 +10,12 @@ from torch import nn
 
 from normviz import exp_cost as ec
 from normviz.experiments import get
+from tests.shipped import shipped_results
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    doc = get("cost").precomputed()
-    assert doc is not None, "data/experiments/cost.json is missing: python -m normviz.experiments --precompute cost"
-    assert len(doc["seeds"]) >= 2 and not doc["quick"]
-    return doc
+    return shipped_results("cost")
 
 
 @pytest.mark.parametrize("idx", [0, 1])

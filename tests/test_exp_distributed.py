@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from normviz import exp_distributed as ed
-from normviz.experiments import get
+from tests.shipped import shipped_results
 
 
 def _children() -> set[int]:
@@ -33,9 +33,7 @@ def _children() -> set[int]:
 
 @pytest.fixture(scope="module")
 def shipped():
-    doc = get("distributed").precomputed()
-    assert doc is not None, "data/experiments/distributed.json is missing: python -m normviz.experiments --precompute distributed"
-    return doc
+    return shipped_results("distributed")
 
 
 def test_shipped_runs_cover_two_seeds_and_record_how_they_were_made(shipped):

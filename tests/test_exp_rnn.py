@@ -9,14 +9,12 @@ import torch
 
 from normviz import exp_rnn as er
 from normviz.experiments import get
+from tests.shipped import shipped_results
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    doc = get("rnn").precomputed()
-    assert doc is not None, "data/experiments/rnn.json is missing: python -m normviz.experiments --precompute rnn"
-    assert len(doc["seeds"]) >= 2 and not doc["quick"]
-    return doc
+    return shipped_results("rnn")
 
 
 @pytest.mark.parametrize("idx", [0, 1])

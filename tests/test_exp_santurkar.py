@@ -9,14 +9,12 @@ import torch
 
 from normviz import exp_santurkar as es
 from normviz.experiments import get
+from tests.shipped import shipped_results
 
 
 @pytest.fixture(scope="module")
 def shipped():
-    doc = get("santurkar").precomputed()
-    assert doc is not None, "data/experiments/santurkar.json is missing: python -m normviz.experiments --precompute santurkar"
-    assert len(doc["seeds"]) >= 2 and not doc["quick"]
-    return doc
+    return shipped_results("santurkar")
 
 
 @pytest.mark.parametrize("idx", [0, 1])
