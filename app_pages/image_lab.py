@@ -183,17 +183,18 @@ with st.expander("Images in the batch", expanded=True):
                  "uploader refuses bigger files before they reach the app.")
         st.caption(f"Up to {limit_mb} MB per file. Uploaded images live only in this browser session: "
                    "a copied link keeps the samples and every setting, but not your files.")
+    with right:
         camera_shot = None
         if shown("camera"):
             st.toggle("Use the camera", key=k("camera"), help="Off by default so the camera never starts unasked.")
         if st.session_state.get(k("camera")):
             camera_shot = st.camera_input("Take a photo", key=f"{P}:camera_input")
-    with right:
-        if shown("samples"):
-            st.multiselect("Bundled batch mates", ImageLabState.choices("samples"), key=k("samples"),
-                           format_func=lambda n: images.SAMPLE_LABELS[n],
-                           help="A lone image under BatchNorm (train) is just InstanceNorm, so the "
-                                "bundled samples join your images by default.")
+    # Full width: six descriptive chips need the room (in a column they scrolled out of sight).
+    if shown("samples"):
+        st.multiselect("Bundled batch mates", ImageLabState.choices("samples"), key=k("samples"),
+                       format_func=lambda n: images.SAMPLE_LABELS[n],
+                       help="A lone image under BatchNorm (train) is just InstanceNorm, so the "
+                            "bundled samples join your images by default.")
 
 files = list(uploads or []) + ([camera_shot] if camera_shot is not None else [])
 user, user_keys, user_notes = [], [], []
