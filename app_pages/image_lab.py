@@ -299,9 +299,6 @@ def side_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view.get("side"), "open", False):
-    with open_view["side"]:
-        side_view()
 
 @st.fragment
 def erase_view() -> None:
@@ -363,9 +360,6 @@ def erase_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view.get("erase"), "open", False):
-    with open_view["erase"]:
-        erase_view()
 
 @st.fragment
 def coupling_view() -> None:
@@ -398,9 +392,6 @@ def coupling_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view.get("coupling"), "open", False):
-    with open_view["coupling"]:
-        coupling_view()
 
 @st.fragment
 def stats_view() -> None:
@@ -425,9 +416,6 @@ def stats_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view.get("stats"), "open", False):
-    with open_view["stats"]:
-        stats_view()
 
 @st.fragment
 def feature_view() -> None:
@@ -456,9 +444,6 @@ def feature_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view.get("feature"), "open", False):
-    with open_view["feature"]:
-        feature_view()
 
 @st.fragment
 def style_view() -> None:
@@ -515,8 +500,13 @@ def style_view() -> None:
     write_url(state_from_widgets(ImageLabState, P, view=view))
 
 
-if getattr(open_view.get("style"), "open", False):
-    with open_view["style"]:
-        style_view()
+# Only the open tab computes anything (each view is a fragment that reruns on its own).
+VIEW_FUNCTIONS = {"side": side_view, "erase": erase_view, "coupling": coupling_view, "stats": stats_view,
+                  "feature": feature_view, "style": style_view}
+for name, tab in open_view.items():
+    if getattr(tab, "open", False):
+        with tab:
+            VIEW_FUNCTIONS[name]()
+
 
 write_url(state_from_widgets(ImageLabState, P, view=view))

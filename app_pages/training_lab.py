@@ -395,6 +395,9 @@ def show_sweep(view_jobs: list[dict]) -> None:
                        "when the data was made.")
 
 
+WHICH_LABELS = {"act_input": "the nonlinearity's input (after the norm)", "norm_input": "the norm's input"}
+
+
 def show_runs(jobs: list[dict], view: str) -> None:
     runs = job_runs(jobs)
     for job in jobs:
@@ -425,8 +428,7 @@ def show_runs(jobs: list[dict], view: str) -> None:
               alt="Loss, test accuracy, train vs eval accuracy and time per step for every run")
     elif view == "distributions":
         which = st.radio("Distribution of", ["act_input", "norm_input"], horizontal=True, key=f"{P}:which",
-                         format_func={"act_input": "the nonlinearity's input (after the norm)",
-                                      "norm_input": "the norm's input"}.get)
+                         format_func=WHICH_LABELS.get)
         chart(f"bands_chart_{which}", lambda: tf.percentile_bands_figure(runs, which),
               alt="Percentile bands of each layer's values over steps, one row per run")
         gates = tf.gates_figure(runs)
@@ -434,8 +436,7 @@ def show_runs(jobs: list[dict], view: str) -> None:
             chart("gates_chart", lambda: gates, alt="Learned BIN rho and SN weights over steps")
     elif view == "histograms":
         which = st.radio("Histogram of", ["act_input", "norm_input"], horizontal=True, key=f"{P}:which_h",
-                         format_func={"act_input": "the nonlinearity's input (after the norm)",
-                                      "norm_input": "the norm's input"}.get)
+                         format_func=WHICH_LABELS.get)
         chart(f"hist_chart_{which}", lambda: tf.histogram_heatmap_figure(runs, which),
               alt="Histogram of each layer's values over steps as a heatmap, one row per run")
     export(jobs)
