@@ -1,0 +1,140 @@
+"""live_chart: a plotly chart that updates in place, keeps the 3D camera and reports clicks.
+
+Why. ``st.plotly_chart`` (Streamlit 1.67) builds its element id from a hash of the figure spec
+even with ``key=`` (``elements/plotly_chart.py``, ``key_as_main_identity=False``), so every
+changed figure is unmounted and drawn afresh: a new div, a new WebGL context, ``Plotly.purge``
+of the old one, and the 3D camera resets (streamlit#8882). A keyed ``st.components.v2``
+component keeps its identity when only its data change (``bidi_component/main.py``: the id
+comes from the key) and Streamlit calls its JS again with the same parent element. So this
+component keeps ONE graph div per key and calls ``Plotly.react`` with each new figure; a
+constant ``layout.uirevision`` keeps the user's camera, zoom and legend clicks.
+
+API::
+
+    click = live_chart(fig, key="cube3d", alt="3D cube: ...", on_click=True)
+    if click:  # only in the run that a click on a point started
+        click["pointNumber"], click["x"], click["customdata"]
+
+``live_chart(fig, *, key, alt="", height=None, on_click=False, table=None, png_name=None)``
+
+- ``fig``: a ``go.Figure`` or a plotly dict; ``layout.width`` is dropped (the chart follows the
+  container's width, ResizeObserver + ``Plotly.Plots.resize``), ``height`` (px) overrides
+  ``layout.height`` (default 450). ``layout.uirevision`` is set to ``key`` unless the figure has one.
+- Streamlit's chart theme is not applied: a figure built on the default template (Streamlit's,
+  whose colours are placeholders) is drawn with plotly's "plotly" template, as
+  ``st.plotly_chart(fig, theme=None)`` draws it; set ``template=`` on the figure for another look.
+- ``alt``: the figure's text alternative, the chart's ``aria-label`` (with ``role="img"``).
+- ``on_click``: report clicks. A click on a point reruns the script (only the fragment, inside
+  ``st.fragment``) and ``live_chart`` returns ``{"curveNumber", "pointNumber", "pointIndex",
+  "x", "y", "z", "customdata"}`` in that run, ``None`` otherwise. No clicks inside ``st.form``.
+- ``table``: optional data behind the figure (anything ``st.dataframe`` takes), shown in a
+  collapsed expander below the chart: the long text alternative, and numbers to copy.
+- ``png_name``: file name of the modebar's "download as PNG" (default: ``key``).
+
+The plotly ``config`` is the same on every call (a changed config makes ``react`` redraw from
+scratch). The figure travels once, as the compact JSON of ``fig.to_plotly_json()`` (numpy
+arrays as base64 typed arrays) in the component's bytes payload; the JS skips ``react`` when
+the bytes are unchanged (Streamlit resends every element on a rerun). In AppTest, which runs
+no JS, :func:`payload` reads the figure back from the element.
+
+plotly.js is served by the app, never by a CDN: this module registers the installed plotly
+package's ``package_data/`` folder as the asset folder of a v2 component (the same
+registration an installed component package gets from its ``pyproject.toml`` manifest), so
+Streamlit serves ``plotly/package_data/plotly.min.js`` at
+``/_stcore/bidi-components/normviz.plotly_js/plotly.min.js``. Nothing is copied into the repo;
+the JS loads it with one ``<script>`` per page, shared by every chart.
+"""
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.io as pio
+import streamlit as st
+from streamlit import config as st_config
+from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
+
+COMPONENT = "normviz.live_chart"
+ASSETS = "normviz.plotly_js"  # asset-only component: serves plotly's package_data/
+PLOTLY_DIR = Path(plotly.__file__).resolve().parent
+DEFAULT_HEIGHT = 450
+
+_component = st.components.v2.component(
+    COMPONENT,
+    js=(Path(__file__).parent / "live_chart.js").read_text(),
+    isolate_styles=False,  # plotly puts its modebar/hover CSS in document.head: no shadow root
+)
+
+
+def _serve_plotly_js() -> str:
+    """Register plotly's package_data/ as an asset folder on the running server; return the URL
+    of plotly.min.js. Idempotent; AppTest starts a new runtime per test, hence on every call."""
+    from streamlit.runtime import Runtime
+
+    if Runtime.exists():
+        manager = Runtime.instance().bidi_component_registry
+        if manager.get_component_asset_root(ASSETS) is None:
+            manifest = ComponentManifest(name="normviz", version=plotly.__version__,
+                                         components=[ComponentConfig(name="plotly_js", asset_dir="package_data")])
+            manager.register_from_manifest(manifest, PLOTLY_DIR)
+    base = (st_config.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}" if base else ""
+    return f"{prefix}/_stcore/bidi-components/{ASSETS}/plotly.min.js?v={plotly.__version__}"
+
+
+@cache
+def _templates() -> tuple[dict, dict]:
+    return pio.templates["streamlit"].to_plotly_json(), pio.templates["plotly"].to_plotly_json()
+
+
+def _plain_template(layout: dict) -> None:
+    """Swap Streamlit's placeholder template for plotly's own, as ``st.plotly_chart(theme=None)``.
+
+    Importing streamlit makes "streamlit" plotly's default template; its colours are placeholders
+    (#000001 ...) that only st.plotly_chart's frontend replaces, so plotly.js alone draws them black.
+    """
+    streamlit_template, plotly_template = _templates()
+    if layout.get("template") == streamlit_template:
+        layout["template"] = plotly_template
+
+
+def _config(png_name: str) -> dict:
+    return {"displaylogo": False, "scrollZoom": False,
+            "toImageButtonOptions": {"format": "png", "filename": png_name, "scale": 2}}
+
+
+def _noop() -> None:
+    """The click trigger's callback: v2 reports a trigger only to a registered callback."""
+
+
+def live_chart(fig, *, key: str, alt: str = "", height: int | None = None, on_click: bool = False,
+               table=None, png_name: str | None = None) -> dict[str, Any] | None:
+    """Draw ``fig`` in a chart that keeps its div (and WebGL context) across reruns.
+
+    Returns the clicked point (see the module docstring) in the run a click started, else None.
+    """
+    if not key:
+        raise ValueError("live_chart needs a key: the key is what keeps the chart's identity across reruns")
+    spec = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
+    layout = dict(spec.get("layout") or {})
+    layout.pop("width", None)  # the container sets the width
+    layout["height"] = int(height or layout.get("height") or DEFAULT_HEIGHT)
+    layout.setdefault("uirevision", key)
+    _plain_template(layout)
+    payload = {"figure": {"data": spec.get("data") or [], "layout": layout}, "config": _config(png_name or key),
+               "alt": alt, "height": layout["height"], "click": bool(on_click), "src": _serve_plotly_js()}
+    result = _component(key=key, data=pio.json.to_json_plotly(payload).encode(), width="stretch",
+                        height="content", on_click_change=_noop if on_click else None)
+    if table is not None:
+        with st.expander("Data as a table"):
+            st.dataframe(table, hide_index=True)
+    return result.get("click") if on_click else None
+
+
+def payload(element) -> dict:
+    """The payload a live_chart element carries (figure, config, alt, ...), e.g. from AppTest:
+    ``payload(at.get("bidi_component")[0])["figure"]["layout"]``."""
+    return json.loads(element.proto.bytes)

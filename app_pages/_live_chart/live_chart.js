@@ -1,0 +1,62 @@
+// live_chart: one plotly graph div per keyed component, updated in place with Plotly.react.
+// Streamlit calls this function again, with the same parentElement, whenever the data change.
+
+// plotly.js is a classic script that sets window.Plotly: one <script> per page, shared by charts.
+const loadPlotly = (src) => (window.__liveChartPlotly ??= new Promise((resolve, reject) => {
+  if (window.Plotly) return resolve(window.Plotly);
+  const script = Object.assign(document.createElement("script"), { src, async: true });
+  script.onload = () => resolve(window.Plotly);
+  script.onerror = () => {
+    window.__liveChartPlotly = undefined; // let the next call try again
+    reject(new Error(`live_chart: could not load plotly.js from ${src}`));
+  };
+  document.head.appendChild(script);
+}));
+
+export default async function ({ data, parentElement, setTriggerValue }) {
+  const text = new TextDecoder().decode(data); // bytes: the figure JSON exactly as Python wrote it
+  let div = parentElement.querySelector(":scope > .live-chart");
+  if (!div) {
+    div = Object.assign(document.createElement("div"), { className: "live-chart" });
+    div.liveChart = { calls: 0, renders: 0, text: null };
+    parentElement.appendChild(div);
+  }
+  const state = div.liveChart;
+  const call = ++state.calls; // a later call supersedes this one while plotly.js loads
+  const spec = JSON.parse(text);
+  Object.assign(state, { send: setTriggerValue, click: spec.click });
+  div.setAttribute("role", "img");
+  div.setAttribute("aria-label", spec.alt);
+  div.style.height = `${spec.height}px`;
+
+  const Plotly = await loadPlotly(spec.src);
+  const cleanup = () => {
+    if (call !== state.calls) return; // Streamlit drops a superseded call: the div lives on
+    state.observer?.disconnect();
+    Plotly.purge(div);
+    div.remove();
+  };
+  if (call !== state.calls) return cleanup;
+  if (text !== state.text) { // Streamlit resends unchanged elements on every rerun
+    state.text = text;
+    await Plotly.react(div, spec.figure.data, spec.figure.layout, spec.config);
+    state.renders += 1;
+  }
+  if (!state.observer) { // once per div: resize with the container, report clicks
+    let frame = 0;
+    state.observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => div.isConnected && Plotly.Plots.resize(div));
+    });
+    state.observer.observe(div);
+    div.on("plotly_click", (event) => {
+      const p = event.points[0];
+      if (!state.click || !p) return;
+      state.send("click", {
+        curveNumber: p.curveNumber, pointNumber: p.pointNumber, pointIndex: p.pointIndex ?? p.pointNumber,
+        x: p.x ?? null, y: p.y ?? null, z: p.z ?? null, customdata: p.customdata ?? null,
+      });
+    });
+  }
+  return cleanup;
+}

@@ -1,0 +1,165 @@
+"""live_chart without a browser: what the component is sent (AppTest), a click's way back into
+Python, and plotly.js served by the app itself (a real server, plain HTTP).
+
+The browser side (update in place, camera, clicks, offline) is tests/test_live_chart_browser.py.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1 import AppTest
+
+from app_pages._live_chart import ASSETS, COMPONENT, PLOTLY_DIR, live_chart, payload
+
+DEMO = Path(__file__).parent / "apps" / "live_chart_demo.py"
+
+
+def demo() -> AppTest:
+    at = AppTest.from_file(str(DEMO), default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts(at: AppTest) -> dict[str, object]:
+    """The live_chart elements by key (the element id ends with the user's key)."""
+    els = [e for e in at.get("bidi_component") if e.proto.component_name == COMPONENT]
+    return {e.proto.id.rsplit("-", 1)[-1]: e for e in els}
+
+
+def click(at: AppTest, element, point: dict) -> AppTest:
+    """Send what the JS sends on a click (setTriggerValue("click", point)) and rerun.
+
+    AppTest has no API for custom components, so the trigger goes in as the browser would
+    send it: a json_trigger_value on the component's "events" trigger widget.
+    """
+    states = at._tree.get_widget_states()
+    state = WidgetState(id=_make_trigger_id(element.proto.id, "events"))
+    state.json_trigger_value = json.dumps([{"event": "click", "value": point}])
+    states.widgets.append(state)
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def test_demo_renders_three_keyed_charts_with_their_figures():
+    got = charts(demo())
+    assert set(got) == {"cube", "heat", "frag"}
+    cube = payload(got["cube"])
+    assert cube["figure"]["data"][0]["type"] == "scatter3d"
+    assert cube["figure"]["layout"]["title"]["text"] == "rerun 0"
+    assert cube["alt"] == "40 random points in 3D; point 0 sits at (0, 0, 0)."
+    assert cube["height"] == cube["figure"]["layout"]["height"] == 420
+    assert cube["click"] is False and payload(got["heat"])["click"] is True
+    assert cube["config"]["toImageButtonOptions"]["filename"] == "cube"
+    assert payload(got["heat"])["config"]["toImageButtonOptions"]["filename"] == "heatmap"
+    assert cube["src"] == f"/_stcore/bidi-components/{ASSETS}/plotly.min.js?v={__import__('plotly').__version__}"
+
+
+def test_a_rerun_keeps_the_element_id_and_sends_the_changed_figure():
+    at = demo()
+    before = charts(at)
+    at.button(key="next").click().run()
+    after = charts(at)
+    for key in ("cube", "heat"):
+        assert after[key].proto.id == before[key].proto.id, "the id must come from the key alone"
+        assert payload(after[key])["config"] == payload(before[key])["config"], "a changed config redraws"
+        assert payload(after[key])["figure"]["layout"]["uirevision"] == key
+    assert payload(after["cube"])["figure"]["layout"]["title"]["text"] == "rerun 1"
+    assert payload(after["frag"]) == payload(before["frag"])
+
+
+def test_numpy_arrays_travel_as_base64_typed_arrays():
+    x = payload(charts(demo())["cube"])["figure"]["data"][0]["x"]
+    assert x["dtype"] == "f8"
+    values = np.frombuffer(base64.b64decode(x["bdata"]), dtype="<f8")
+    assert values.shape == (40,) and values[0] == 0.0
+    expected = np.random.default_rng(0).normal(size=(3, 40))[0, 1:]
+    np.testing.assert_array_equal(values[1:], expected)
+
+
+def test_click_reaches_python_and_lasts_one_run():
+    at = demo()
+    point = {"curveNumber": 0, "pointNumber": [1, 2], "pointIndex": [1, 2], "x": "c", "y": "q", "z": 6.0,
+             "customdata": "cell 12"}
+    click(at, charts(at)["heat"], point)
+    assert at.markdown[0].value == f"clicked: {point}"
+    at.button(key="next").click().run()  # the click is a trigger: gone in the next run, kept by the app
+    assert at.markdown[0].value == f"clicked: {point}"
+
+
+def test_click_in_a_fragment_reruns_the_fragment():
+    at = demo()
+    assert at.markdown[1].value == "echo 0, script runs 1"
+    point = {"curveNumber": 0, "pointNumber": 1, "pointIndex": 1, "x": 1, "y": 1, "z": None, "customdata": None}
+    click(at, charts(at)["frag"], point)
+    assert "fragment click: 1" in [m.value for m in at.markdown]
+    at.button(key="fstep").click().run()
+    assert payload(charts(at)["frag"])["figure"]["layout"]["title"]["text"] == "fragment 1"
+
+
+def test_table_goes_into_an_expander():
+    at = demo()
+    assert [e.label for e in at.expander] == ["Data as a table"]
+    shown = at.expander[0].dataframe[0].value.to_numpy()
+    np.testing.assert_array_equal(shown, np.arange(12.0).reshape(3, 4))
+
+
+def _figure_payload(fig, **kw) -> dict:
+    """The payload live_chart sends for ``fig``, from a one-chart AppTest."""
+    def script(fig, kw):
+        from app_pages._live_chart import live_chart
+        live_chart(fig, key="c", **kw)
+
+    at = AppTest.from_function(script, args=(fig, kw), default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    return payload(at.get("bidi_component")[0])
+
+
+def test_streamlit_placeholder_template_becomes_plotlys_own():
+    fig = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]))  # built under streamlit's default template
+    assert "#000011" in fig.to_json()
+    sent = _figure_payload(fig)["figure"]["layout"]
+    assert "#0000" not in json.dumps(sent), "placeholder colours would draw black"
+    assert sent["template"] == pio.templates["plotly"].to_plotly_json()
+
+
+def test_own_template_uirevision_and_height_are_kept_width_dropped():
+    fig = go.Figure(go.Scatter(y=[1, 3, 2]), layout=dict(template="plotly_white", uirevision="mine",
+                                                         width=300, height=200))
+    sent = _figure_payload(fig)
+    layout = sent["figure"]["layout"]
+    assert layout["template"] == pio.templates["plotly_white"].to_plotly_json()
+    assert layout["uirevision"] == "mine" and layout["height"] == sent["height"] == 200
+    assert "width" not in layout
+    assert _figure_payload(fig, height=333)["height"] == 333
+
+
+def test_plain_dict_figure():
+    sent = _figure_payload({"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}, alt="two bars")
+    assert sent["figure"]["data"] == [{"type": "bar", "y": [1, 2]}]
+    assert sent["alt"] == "two bars" and sent["figure"]["layout"]["uirevision"] == "c"
+
+
+def test_key_is_required():
+    with pytest.raises(ValueError, match="needs a key"):
+        live_chart(go.Figure(), key="")
+
+
+def test_plotly_js_is_served_from_the_installed_package():
+    """The asset folder behind the URL is the installed plotly's package_data/ (no copy, no CDN);
+    tests/test_live_chart_browser.py fetches it from a real server."""
+    at = demo()
+    root = Path(at._bidi_component_manager.get_component_path(ASSETS))
+    assert root == PLOTLY_DIR / "package_data"
+    src = payload(charts(at)["cube"])["src"]
+    assert (root / src.split("/")[-1].split("?")[0]).stat().st_size > 1_000_000
