@@ -39,14 +39,23 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   if (call !== state.calls) return cleanup;
   if (text !== state.text) { // Streamlit resends unchanged elements on every rerun
     state.text = text;
+    // uirevision keeps a dragged 3D camera only if plotly.js saved the drag as a GUI edit in the
+    // current layout/_fullLayout; a scene saves it into those of its first plot (react and resize
+    // swap in new ones). Save the camera the user sees into the current ones before reacting.
+    for (const id of div._fullLayout?._subplots?.gl3d ?? []) {
+      const scene = div._fullLayout[id]._scene;
+      if (scene) Object.assign(scene, { fullLayout: div._fullLayout }).saveLayout(div.layout);
+    }
     await Plotly.react(div, spec.figure.data, spec.figure.layout, spec.config);
     state.renders += 1;
   }
   if (!state.observer) { // once per div: resize with the container, report clicks
     let frame = 0;
-    state.observer = new ResizeObserver(() => {
+    state.observer = new ResizeObserver(() => { // also called once at observe(): skip if no change
       cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => div.isConnected && Plotly.Plots.resize(div));
+      frame = requestAnimationFrame(() => {
+        if (div.isConnected && div.clientWidth !== div._fullLayout?.width) Plotly.Plots.resize(div);
+      });
     });
     state.observer.observe(div);
     div.on("plotly_click", (event) => {

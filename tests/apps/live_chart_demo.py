@@ -29,7 +29,7 @@ live_chart(cube, key="cube", alt=f"40 random points in 3D; point 0 sits at ({n},
 grid = np.arange(12.0).reshape(3, 4) + n
 heat = go.Figure(go.Heatmap(z=grid, x=["a", "b", "c", "d"], y=["p", "q", "r"],
                             customdata=np.array([[f"cell {i}{j}" for j in range(4)] for i in range(3)])),
-                 layout=dict(title=dict(text=f"heatmap {n}"), margin=dict(l=40, r=10, t=40, b=30)))
+                 layout=dict(title=dict(text=f"heatmap {n}"), margin=dict(l=50, r=10, t=40, b=30)))
 click = live_chart(heat, key="heat", alt="A 3 by 4 heatmap of the numbers n to n + 11.", height=300,
                    on_click=True, table=grid, png_name="heatmap")
 if click:
@@ -45,7 +45,7 @@ def in_fragment():
         st.session_state.m += 1
     m = st.session_state.m
     line = go.Figure(go.Scatter(x=[0, 1, 2], y=[m, m + 1, m - 1], mode="lines+markers"),
-                     layout=dict(title=dict(text=f"fragment {m}"), margin=dict(l=40, r=10, t=40, b=30)))
+                     layout=dict(title=dict(text=f"fragment {m}"), margin=dict(l=50, r=10, t=40, b=30)))
     fclick = live_chart(line, key="frag", alt=f"A line through three points, step {m}.", height=260, on_click=True)
     st.write(f"fragment click: {fclick['pointIndex'] if fclick else None}")
 
