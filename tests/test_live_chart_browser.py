@@ -1,6 +1,7 @@
 """live_chart in Chromium, on the demo app tests/apps/live_chart_demo.py: a changed figure updates
 the same div (no new WebGL context), the 3D camera survives a rerun, a click reaches Python (also
-inside a fragment), the chart draws with every non-loopback request blocked, and it is labelled.
+inside a fragment), an unmounted chart is purged, the chart draws with every non-loopback request
+blocked, and it is labelled.
 """
 from __future__ import annotations
 
@@ -190,6 +191,18 @@ def test_draws_with_every_non_loopback_request_blocked(page, demo_url):
     assert served == (PLOTLY_DIR / "package_data" / "plotly.min.js").read_bytes()
     # Nothing the chart needs came from elsewhere (a blocked request, if any, was not plotly's).
     assert not [u for u in blocked if "plotly" in u], blocked
+    assert_no_exception(page)
+
+
+def test_an_unmounted_chart_is_purged(page, demo_url):
+    open_demo(page, demo_url)
+    page.evaluate("() => { window.tagged = document.querySelector('.live-chart'); }")
+    page.get_by_text("Show the 3D chart").click()
+    page.wait_for_function("() => !window.tagged.isConnected", timeout=30000)
+    wait_for_app(page)
+    page.wait_for_function("() => !('_fullLayout' in window.tagged)", timeout=10000)  # Plotly.purge ran
+    assert page.locator(CHART).count() == 2
+    assert page.evaluate("() => window.tagged.querySelectorAll('canvas').length") == 0
     assert_no_exception(page)
 
 

@@ -18,13 +18,15 @@ st.session_state.runs = st.session_state.get("runs", 0) + 1  # whole-script runs
 if st.button("Next", key="next"):
     st.session_state.n += 1
 n = st.session_state.n
+show3d = st.toggle("Show the 3D chart", True, key="show3d")
 
 rng = np.random.default_rng(0)
 xyz = rng.normal(size=(3, 40))
 xyz[:, 0] = n  # one point walks away with every rerun: the figure changes
 cube = go.Figure(go.Scatter3d(x=xyz[0], y=xyz[1], z=xyz[2], mode="markers", marker=dict(size=4)),
                  layout=dict(title=dict(text=f"rerun {n}"), margin=dict(l=0, r=0, t=40, b=10)))
-live_chart(cube, key="cube", alt=f"40 random points in 3D; point 0 sits at ({n}, {n}, {n}).", height=420)
+if show3d:  # off: the chart unmounts (its JS cleanup purges it)
+    live_chart(cube, key="cube", alt=f"40 random points in 3D; point 0 sits at ({n}, {n}, {n}).", height=420)
 
 grid = np.arange(12.0).reshape(3, 4) + n
 heat = go.Figure(go.Heatmap(z=grid, x=["a", "b", "c", "d"], y=["p", "q", "r"],
