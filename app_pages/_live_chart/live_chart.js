@@ -37,14 +37,14 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     div.remove();
   };
   if (call !== state.calls) return cleanup;
-  if (text !== state.text) { // Streamlit resends unchanged elements on every rerun
+  if (text !== state.text) { // Streamlit also calls again when only the app theme changed
     state.text = text;
     // uirevision keeps a dragged 3D camera only if plotly.js saved the drag as a GUI edit in the
     // current layout/_fullLayout; a scene saves it into those of its first plot (react and resize
     // swap in new ones). Save the camera the user sees into the current ones before reacting.
     for (const id of div._fullLayout?._subplots?.gl3d ?? []) {
       const scene = div._fullLayout[id]._scene;
-      if (scene) Object.assign(scene, { fullLayout: div._fullLayout }).saveLayout(div.layout);
+      if (scene?.saveLayout) Object.assign(scene, { fullLayout: div._fullLayout }).saveLayout(div.layout);
     }
     await Plotly.react(div, spec.figure.data, spec.figure.layout, spec.config);
     state.renders += 1;
