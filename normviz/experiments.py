@@ -17,9 +17,12 @@ to three functions in an ``normviz.exp_*`` module, resolved with importlib on ca
 - ``figure(results) -> list[plotly Figure]`` (optional).
 
 Results that take minutes ship precomputed in ``data/experiments/KEY.json`` (config, seeds,
-date, seconds, and the results per seed), made by::
+date, seconds, how the numbers reproduce, and the results per seed), made by::
 
     python -m normviz.experiments --precompute KEY [--seeds 0 1]
+
+which runs each experiment in a fresh process in its ``numerics`` mode (portable unless it
+times this CPU's kernels), so a live re-run in that mode gives the shipped numbers exactly.
 
 To add an experiment: write ``normviz/exp_NAME.py`` with ``run``/``claim``/``figure`` and add
 one ``Experiment(...)`` entry to ``_SPECS`` below.
@@ -100,6 +103,9 @@ class Experiment:
     related: tuple[str, ...] = ()  # other pages, e.g. ("training_lab",)
     notes: str = ""  # caveats the page states plainly
     precomputed_path: str | None = None  # a loader "module:function" when the data lives elsewhere
+    # How the shipped results are made (normviz.numerics): "portable" reproduces bit for bit on any
+    # x86-64 CPU; "native" for experiments whose results are timings of this CPU's fast kernels.
+    numerics: str = "portable"
 
     # -- calling the functions --------------------------------------------------------------
     def available(self) -> bool:
@@ -424,8 +430,8 @@ _SPECS: list[Experiment] = [
             "1500 steps. Simulated: Ghost BN (ghost size 2) and BN on the global batch of 4.",
         notes="PyTorch's DDP broadcasts rank 0's buffers at every forward (broadcast_buffers=True), so "
               "per-device BN keeps rank 0's running statistics only. torch.nn.SyncBatchNorm refuses CPU "
-              "tensors, so normviz all-reduces the statistics itself. A quick run still starts "
-              "processes (importing torch in each): expect 10–30 s.",
+              "tensors, so normviz all-reduces the statistics itself. The processes are forked from the one "
+              "already running, so they do not import torch again.",
         full_seconds=120,
     ),
     Experiment(
@@ -485,6 +491,7 @@ _SPECS: list[Experiment] = [
     ),
     Experiment(
         key="cost",
+        numerics="native",  # its results are time ratios of this CPU's fast kernels
         title="Cost: time per step and activation memory of each norm",
         question="cost",
         echoes="Salimans & Kingma 2016 (BN ≈ 16 % slower per iteration) and the papers' accuracy tables",
@@ -591,6 +598,17 @@ def get(key: str) -> Experiment:
         raise ValueError(f"unknown experiment {key!r}; choose one of {', '.join(EXPERIMENTS)}") from None
 
 
+def run_experiment(key: str, seed: int = 0, quick: bool = False, progress: Callable | None = None) -> dict:
+    """Run one experiment and judge it, JSON in and out (what a worker process runs for a page).
+
+    Returns ``{"results": ..., "claim": [holds, sentence]}``.
+    """
+    spec = get(key)
+    results = jsonable(spec.run(seed=seed, quick=quick, progress=progress))
+    holds, sentence = spec.claim(results)
+    return {"results": results, "claim": [holds, sentence]}
+
+
 # --------------------------------------------------------------------------------------------
 # Precompute: python -m normviz.experiments --precompute KEY [--seeds 0 1]
 
@@ -620,6 +638,8 @@ def precompute(key: str, seeds: tuple[int, ...] = (0, 1), quick: bool = False,
         torch_version = torch.__version__
     except ImportError:  # pragma: no cover
         torch_version = None
+    from normviz.numerics import describe
+
     doc = {
         "key": key,
         "title": spec.title,
@@ -631,6 +651,7 @@ def precompute(key: str, seeds: tuple[int, ...] = (0, 1), quick: bool = False,
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": seconds,
         "machine": f"{platform.machine()}, python {platform.python_version()}, torch {torch_version}",
+        "numerics": describe(),
         "runs": runs,
     }
     out = path or spec.data_path
@@ -645,14 +666,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--precompute", nargs="+", metavar="KEY", help="run and write data/experiments/KEY.json")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--in-this-process", action="store_true",
+                    help="(internal) precompute here instead of in a fresh process per experiment")
     args = ap.parse_args(argv)
     if args.list or not args.precompute:
         for e in EXPERIMENTS.values():
             print(f"{e.key:16s} [{e.question}] {e.title}")
         return 0
+    if args.in_this_process:
+        from normviz import numerics
+
+        if numerics.mode() == "portable":  # the parent asked for it through the environment
+            numerics.use_portable()
+        for key in args.precompute:
+            precompute(key, tuple(args.seeds), quick=args.quick)
+        return 0
     for key in args.precompute:
-        precompute(key, tuple(args.seeds), quick=args.quick)
+        _precompute_in_fresh_process(get(key), tuple(args.seeds), args.quick)
     return 0
+
+
+def _precompute_in_fresh_process(spec: Experiment, seeds: tuple[int, ...], quick: bool) -> None:
+    """torch fixes its kernels when it starts, so each experiment runs in its own interpreter
+    whose environment selects its numerics mode."""
+    import os
+    import subprocess
+
+    from normviz.numerics import PORTABLE_ENV, ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in PORTABLE_ENV}
+    if spec.numerics == "portable":
+        env.update(PORTABLE_ENV)
+    cmd = [sys.executable, "-m", "normviz.experiments", "--precompute", spec.key, "--in-this-process",
+           "--seeds", *map(str, seeds)] + (["--quick"] if quick else [])
+    subprocess.run(cmd, cwd=str(ROOT), env=env, check=True)
 
 
 if __name__ == "__main__":

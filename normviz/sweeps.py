@@ -16,8 +16,9 @@ before each ReLU, SGD with momentum 0.9. Results take minutes, so they ship prec
 
     python -m normviz.sweeps --out data/gn_batch_sweep.json
 
-and ``load_sweep()`` reads them back. ``sweep_cell`` recomputes one cell (same numbers: the
-runs are deterministic).
+and ``load_sweep()`` reads them back. The command runs in portable numerics mode
+(``normviz.numerics``), so ``sweep_cell`` run in that mode (``run_portable``) gives the shipped
+numbers bit for bit on any x86-64 CPU; run natively, a cell moves by a few test images.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from normviz.numerics import use_portable
 from normviz.training import TrainConfig, final_snapshot
 
 DATA_PATH = Path(__file__).resolve().parent.parent / "data" / "gn_batch_sweep.json"
@@ -55,7 +57,9 @@ def sweep_cell(norm: str, batch_size: int, seed: int, *, samples: int = SAMPLES,
                base: TrainConfig = BASE) -> dict:
     """Train one cell and return its errors (in %), steps and seconds.
 
-    Keys: norm, batch_size, seed, steps, lr, eval_error, train_mode_error, seconds, diverged.
+    Keys: norm, batch_size, seed, steps, lr, eval_error, train_mode_error, seconds, diverged, and
+    ``test_loss``: the final cross-entropy on the test images to all 17 digits, a fingerprint of
+    the whole run (one flipped bit anywhere in training changes it).
     """
     cfg = cell_config(norm, batch_size, seed, samples=samples, base=base)
     t0 = time.perf_counter()
@@ -63,13 +67,16 @@ def sweep_cell(norm: str, batch_size: int, seed: int, *, samples: int = SAMPLES,
     return {"norm": norm, "batch_size": batch_size, "seed": seed, "steps": cfg.steps,
             "lr": cfg.effective_lr, "eval_error": round(100 * (1 - snap.test_acc), 4),
             "train_mode_error": round(100 * (1 - snap.train_mode_acc), 4),
-            "seconds": round(time.perf_counter() - t0, 2), "diverged": snap.diverged}
+            "seconds": round(time.perf_counter() - t0, 2), "diverged": snap.diverged,
+            "test_loss": snap.test_loss}
 
 
 def run_sweep(*, norms=NORMS, batch_sizes=BATCH_SIZES, seeds=SEEDS, samples: int = SAMPLES,
               progress=None) -> dict:
     """Every cell, plus how they were made (config, seeds, date, torch version, seconds)."""
     import torch
+
+    from normviz.numerics import describe
 
     cells, t0 = [], time.perf_counter()
     todo = [(n, b, s) for n in norms for b in batch_sizes for s in seeds]
@@ -86,7 +93,7 @@ def run_sweep(*, norms=NORMS, batch_sizes=BATCH_SIZES, seeds=SEEDS, samples: int
                                    if k not in ("norm", "batch_size", "seed", "steps", "log_every")}},
         "norms": list(norms), "batch_sizes": list(batch_sizes), "seeds": list(seeds),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "torch": torch.__version__, "python": platform.python_version(),
+        "torch": torch.__version__, "python": platform.python_version(), "numerics": describe(),
         "seconds": round(time.perf_counter() - t0, 1),
         "command": "python -m normviz.sweeps --out data/gn_batch_sweep.json",
         "cells": cells,
@@ -135,6 +142,7 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=SAMPLES, help="samples seen per run")
     ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     args = ap.parse_args(argv)
+    use_portable()  # before torch is imported: the shipped numbers must reproduce on any CPU
 
     def progress(frac, text):
         print(f"[{frac:4.0%}] {text}", flush=True)

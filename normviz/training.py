@@ -658,6 +658,18 @@ def final_snapshot(cfg: TrainConfig, *, instrument: bool = False) -> Snapshot:
     return snap
 
 
+def snapshots(config: dict) -> Iterator[dict]:
+    """:func:`train` for a worker process: :class:`TrainConfig` fields in, snapshot dicts out."""
+    for snap in train(TrainConfig(**config)):
+        yield snap.to_dict()
+
+
+def final_test_accuracy(config: dict) -> float:
+    """Test accuracy at the end of a run of ``config`` (:class:`TrainConfig` fields): JSON in, a
+    number out, so ``normviz.numerics.run_portable`` can compute it in a fresh process."""
+    return final_snapshot(TrainConfig(**config)).test_acc
+
+
 def run_log_to_rows(snapshots, *, run: str | None = None) -> list[dict]:
     """Flatten snapshots into rows of plain numbers (one row per snapshot) for CSV/JSON export.
 
@@ -697,3 +709,16 @@ def steps_to_accuracy(snapshots, target: float = 0.9) -> int | None:
         if acc >= target:
             return step
     return None
+
+
+def loss_trace(config: dict, steps: int) -> list[float]:
+    """The mini-batch loss of each of the first ``steps`` training steps of a run.
+
+    ``config`` holds :class:`TrainConfig` fields (JSON-able, so the trace can be computed in a
+    fresh process by ``normviz.numerics.run_portable``). The first steps of a run are its
+    numerics' fingerprint: different CPU kernels round differently, so traces drift apart by
+    ~1e-7 relative per step, while a change in the math (a statistic over the wrong set) moves
+    them by ~1e-4 at once.
+    """
+    cfg = TrainConfig(**config).replace(steps=steps, log_every=1)
+    return [s.loss for s in train(cfg)][1:]  # snapshot 0 is the probe before any step

@@ -1,6 +1,6 @@
 """The experiment registry: schema, quick runs of every entry, and the claims of experiments
 1, 2, 5, 6, 8 and the BN/GN Figure 1 presets on their shipped results (2 seeds), with a live
-re-check of a sample (the runs are deterministic, so a recomputed number must match the file).
+re-check of a sample (training re-runs against shipped numbers: test_reproducibility.py).
 """
 from __future__ import annotations
 
@@ -144,17 +144,6 @@ def test_bn_figure1_margins():
 
 
 # --- live re-check of a sample --------------------------------------------------------------
-
-
-def test_live_recheck_bin_brightness_in_run():
-    """Recompute IN on the brightness task for seed 0 and compare with the shipped number."""
-    from normviz.exp_bin import BRIGHTNESS_STEPS, _config
-    from normviz.training import final_snapshot
-
-    ship = shipped("batch_instance")["runs"]["0"]["results"]["brightness"]["acc"]["instance"]
-    snap = final_snapshot(_config(norm="instance", dataset="digits_brightness", steps=BRIGHTNESS_STEPS, seed=0))
-    assert snap.test_acc == pytest.approx(ship, abs=1e-9)
-    assert snap.test_acc < 0.65  # and it is still chance-like
 
 
 def test_live_recheck_keras_axis3():
