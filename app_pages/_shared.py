@@ -16,6 +16,7 @@ clicks (see streamlit-notes: widgets whose default comes from the URL must have 
 """
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Callable
@@ -23,6 +24,7 @@ from typing import Callable
 import streamlit as st
 
 from normviz.state import PageState
+from normviz.training_service import TrainingService
 
 
 def wkey(prefix: str, name: str) -> str:
@@ -124,3 +126,14 @@ def explained_errors(what: str = ""):
         yield
     except ValueError as err:
         st.error(f"{what}{err}", icon="🚫")
+
+
+@st.cache_resource(show_spinner=False)
+def training_service() -> TrainingService:
+    """The server's one TrainingService: worker processes shared by every browser session."""
+    return TrainingService()
+
+
+def session_owner() -> str:
+    """This browser session's name in the training service's queue (random, per session)."""
+    return st.session_state.setdefault("session_owner", uuid.uuid4().hex)

@@ -11,12 +11,17 @@ import json
 import pandas as pd
 import streamlit as st
 
-from normviz.experiments import EXPERIMENTS, QUESTIONS, jsonable
+import time
+
+from normviz.experiments import EXPERIMENTS, QUESTIONS
+from normviz.numerics import rerun_line
 from normviz.state import ExperimentsState
-from app_pages._shared import show_locks, show_notices, state_from_widgets, url_state, wkey, write_url
+from app_pages._shared import (session_owner, show_locks, show_notices, state_from_widgets, training_service,
+                               url_state, wkey, write_url)
 
 P = "experiments"
 RESULTS = "experiments:results"  # session: {(key, seed, quick): {"results", "claim", "seconds"}}
+PENDING = "experiments:pending"  # session: the run in the training service (ticket, key, seed, quick)
 PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
@@ -103,40 +108,25 @@ def shipped(spec, state) -> None:
 
 
 def live(spec, state) -> None:
-    """Run buttons, progress, and the session's runs of this experiment."""
+    """Run buttons, the session's run in progress, and its finished runs of this experiment.
+
+    Runs go to the server's training service (worker processes in the experiment's numerics
+    mode), so the page stays usable while one runs and a class asking for the same run computes
+    it once.
+    """
     store = st.session_state.setdefault(RESULTS, {})
     c1, c2, c3 = st.columns([1, 1, 1])
     if not state.is_locked("seed"):  # a locked seed is named in the lock caption instead
         c1.number_input("Seed", 0, 9999, key=k("seed"),
                         help="initial weights and data order of a live run; also picks the shipped seed shown above")
-    quick = c2.button("Quick run (≈ 10 s)", key=k("quick"), width="stretch",
-                      help="fewer steps: see it work; the claim need not hold")
-    full = c3.button(f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)", key=k("full"), width="stretch",
-                     type="primary", help="the settings the claim is stated for")
-    st.caption("A run happens right here while you watch; clicking any other control stops it.")
-    if quick or full:
-        bar = st.progress(0.0, text="starting")
-
-        def progress(frac, text):
-            bar.progress(min(max(float(frac), 0.0), 1.0), text=text)
-
-        import time
-
-        t0 = time.perf_counter()
-        with st.status(f"Running {spec.title} ({'quick' if quick else 'full'}, seed {state.seed})",
-                       expanded=False) as status:
-            try:
-                results = jsonable(spec.run(seed=state.seed, quick=bool(quick), progress=progress))
-                holds, sentence = spec.claim(results)
-            except ValueError as err:
-                status.update(label=f"The run stopped: {err}", state="error")
-                st.error(str(err))
-                return
-            secs = time.perf_counter() - t0
-            store[(spec.key, state.seed, bool(quick))] = {"results": results, "claim": (holds, sentence),
-                                                         "seconds": secs}
-            status.update(label=f"Finished in {secs:.1f} s", state="complete")
-        bar.empty()
+    c2.button("Quick run (≈ 10 s)", key=k("quick"), width="stretch", on_click=start, args=(spec, state.seed, True),
+              help="fewer steps: see it work; the claim need not hold")
+    c3.button(f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)", key=k("full"), width="stretch",
+              type="primary", on_click=start, args=(spec, state.seed, False),
+              help="the settings the claim is stated for")
+    doc = spec.precomputed() or {}
+    st.caption(rerun_line(doc.get("numerics")))
+    progress_of_pending(spec)
     mine = [(kk, v) for kk, v in store.items() if kk[0] == spec.key]
     for (key, seed, was_quick), run in reversed(mine):
         label = f"Your {'quick' if was_quick else 'full'} run, seed {seed} ({run['seconds']:.1f} s)"
@@ -148,6 +138,46 @@ def live(spec, state) -> None:
         st.download_button("Download this run (JSON)", json.dumps(run["results"]),
                            file_name=f"normviz-{key}-seed{seed}.json", mime="application/json",
                            key=k(f"dl:{key}:{seed}:{was_quick}"))
+
+
+def start(spec, seed: int, quick: bool) -> None:
+    stop()
+    ticket = training_service().submit("normviz.experiments:run_experiment",
+                                       {"key": spec.key, "seed": int(seed), "quick": bool(quick)},
+                                       owner=session_owner(), kind="call", numerics=spec.numerics)
+    st.session_state[PENDING] = {"ticket": ticket, "key": spec.key, "seed": int(seed), "quick": bool(quick),
+                                 "t0": time.perf_counter()}
+
+
+def stop() -> None:
+    pending = st.session_state.pop(PENDING, None)
+    if pending is not None:
+        training_service().release(pending["ticket"])
+
+
+@st.fragment(run_every=0.5)
+def progress_of_pending(spec) -> None:
+    """While a run of this session is in the service, show its progress and a Stop button."""
+    pending = st.session_state.get(PENDING)
+    if pending is None or pending["key"] != spec.key:
+        return
+    view = training_service().view(pending["ticket"])
+    reports = [s for s in view.snapshots if "progress" in s]
+    if view.active:
+        text = (reports[-1]["text"] if reports else
+                f"waiting for a free worker (number {view.position} in line)" if view.status == "queued" else "starting")
+        st.progress(reports[-1]["progress"] if reports else 0.0,
+                    text=f"{'Quick' if pending['quick'] else 'Full'} run, seed {pending['seed']}: {text}")
+        st.button("Stop", key=k("stop"), on_click=stop, icon=":material/stop:")
+        return
+    del st.session_state[PENDING]
+    if view.status == "done":
+        out = view.snapshots[-1]["result"]
+        st.session_state[RESULTS][(pending["key"], pending["seed"], pending["quick"])] = {
+            "results": out["results"], "claim": tuple(out["claim"]), "seconds": time.perf_counter() - pending["t0"]}
+    else:
+        st.session_state[f"{P}:failed"] = view.message
+    st.rerun()  # the whole page, so the finished run is drawn below
 
 
 def main() -> None:
@@ -183,6 +213,9 @@ def main() -> None:
     st.subheader("Shipped results")
     shipped(spec, state)
     st.subheader("Run it yourself")
+    failed = st.session_state.pop(f"{P}:failed", None)
+    if failed:
+        st.error(f"The run stopped: {failed}", icon="🚫")
     live(spec, state)
 
 

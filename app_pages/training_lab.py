@@ -1,8 +1,9 @@
 """Training lab: small live training runs on 8×8 digits, side by side under different norms.
 
-Thin page: widgets -> normviz.training.train (generators kept in st.session_state, advanced a
-few steps per fragment tick) -> normviz.training_figures. The GN batch-size sweep is shipped
-precomputed (data/gn_batch_sweep.json) and any cell can be re-run live.
+Thin page: widgets -> runs submitted to the server's TrainingService (worker processes in
+portable numerics mode, identical configs shared across sessions) -> a fragment that polls their
+snapshots and draws normviz.training_figures. The GN batch-size sweep is shipped precomputed
+(data/gn_batch_sweep.json) and any cell can be re-run live, with the shipped numbers.
 """
 from __future__ import annotations
 
@@ -16,16 +17,17 @@ from normviz import training_figures as tf
 from normviz.norms import NORMS
 from normviz.state import MAX_RUNS, TRAINING_MODELS, TrainingLabState
 from normviz.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, cell_config, claims, load_sweep, summarize
-from normviz.training import TrainConfig, pytorch_snippet, run_log_to_rows, steps_to_accuracy, train
-from app_pages._shared import show_locks, show_notices, write_url
+from normviz.numerics import rerun_line
+from normviz.training import TrainConfig, pytorch_snippet, run_log_to_rows, steps_to_accuracy
+from app_pages._shared import session_owner, show_locks, show_notices, training_service, write_url
 
 P = "training"
 RUNS = f"{P}:runs"          # list of job dicts (config, generator, snapshots, status)
-RUNNING = f"{P}:running"    # True while some job has a live generator
+RUNNING = f"{P}:running"    # True while some job is queued or running in the service
 CELLS = f"{P}:cells"        # finished live re-runs of sweep cells
 LAST = f"{P}:last_state"    # the state of the last run of this page (survives page switches)
-TICK_S = 0.2                # fragment period; each tick trains for at most ~TICK_BUDGET_S
-TICK_BUDGET_S = 0.15
+TICK_S = 0.25               # fragment period: each tick reads the runs' new snapshots
+TARGET = "normviz.training:snapshots"
 REDRAW_S = 1.0              # while training, charts are rebuilt at most this often
 VIEWS = {"bn_fig1": "BN Figure 1", "overview": "Loss & accuracy", "distributions": "Percentile bands",
          "histograms": "Histograms over time", "sweep": "Batch-size sweep (GN Figure 1)"}
@@ -137,62 +139,60 @@ def configs(state: TrainingLabState) -> list[tuple[str, TrainConfig | None, str]
 
 # ---------------------------------------------------------------------- jobs
 
+def submit(cfg: TrainConfig) -> dict:
+    ticket = training_service().submit(TARGET, {"config": cfg.to_dict()}, owner=session_owner())
+    return {"cfg": cfg, "ticket": ticket, "snaps": [], "status": "queued", "message": ""}
+
+
 def start_runs(state: TrainingLabState) -> None:
     stop_runs()
     st.session_state[f"{P}:figs"] = {}
     jobs = []
     for label, cfg, err in configs(state):
-        if cfg is None:
-            jobs.append({"label": label, "cfg": None, "gen": None, "snaps": [], "status": "error", "message": err})
-        else:
-            jobs.append({"label": label, "cfg": cfg, "gen": train(cfg), "snaps": [], "status": "running",
-                         "message": "", "kind": "run"})
+        job = ({"cfg": None, "ticket": None, "snaps": [], "status": "error", "message": err} if cfg is None
+               else submit(cfg))
+        jobs.append({**job, "label": label, "kind": "run"})
     st.session_state[RUNS] = jobs
-    st.session_state[RUNNING] = any(j["status"] == "running" for j in jobs)
+    st.session_state[RUNNING] = any(j["ticket"] is not None for j in jobs)
 
 
 def stop_runs() -> None:
     for job in st.session_state.get(RUNS, []) + st.session_state.get(f"{P}:cell_jobs", []):
-        if job.get("gen") is not None:
-            job["gen"].close()
-            job["gen"] = None
-            if job["status"] == "running":
+        if job.get("ticket") is not None:
+            training_service().release(job["ticket"])
+            job["ticket"] = None
+            if job["status"] in ("queued", "running"):
                 job["status"], job["message"] = "stopped", f"Stopped by you at step {job['snaps'][-1]['step'] if job['snaps'] else 0}."
     st.session_state[RUNNING] = False
 
 
 def start_cell(norm: str, batch: int, seed: int) -> None:
     cfg = cell_config(norm, batch, seed)
-    cfg = cfg.replace(log_every=max(1, cfg.steps // 20))
-    job = {"label": f"{norm} B={batch} seed {seed}", "cfg": cfg, "gen": train(cfg), "snaps": [], "status": "running",
-           "message": "", "kind": "cell", "cell": (norm, batch, seed)}
-    st.session_state[f"{P}:cell_jobs"] = [job]
+    job = submit(cfg.replace(log_every=max(1, cfg.steps // 20)))
+    st.session_state[f"{P}:cell_jobs"] = [{**job, "label": f"{norm} B={batch} seed {seed}", "kind": "cell",
+                                          "cell": (norm, batch, seed)}]
     st.session_state[RUNNING] = True
 
 
-def advance(jobs: list[dict], budget: float) -> None:
-    """Round-robin: pull snapshots from live generators until the time budget is spent."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < budget:
-        live = [j for j in jobs if j.get("gen") is not None]
-        if not live:
-            return
-        for job in live:
-            try:
-                snap = next(job["gen"])
-            except StopIteration:
-                job["gen"] = None
-                continue
-            except ValueError as err:  # e.g. a batch the norm cannot handle
-                job["gen"], job["status"], job["message"] = None, "error", str(err)
-                continue
-            job["snaps"].append(snap.to_dict())
-            if snap.done:
-                job["gen"] = None
-                job["status"] = "diverged" if snap.diverged else "done"
-                job["message"] = snap.message
-            if time.perf_counter() - t0 >= budget:
-                return
+def refresh(jobs: list[dict]) -> None:
+    """Copy each live run's status and snapshots from the service (the training happens there)."""
+    for job in jobs:
+        if job.get("ticket") is None:
+            continue
+        view = training_service().view(job["ticket"])
+        job["snaps"] = list(view.snapshots)
+        last = job["snaps"][-1] if job["snaps"] else None
+        if view.status == "queued":
+            job["status"], job["message"] = "queued", f"waiting for a free worker (number {view.position} in line)"
+        elif view.status == "running":
+            job["status"], job["message"] = "running", ""
+        else:
+            job["ticket"] = None
+            if view.status == "done" and last is not None:
+                job["status"] = "diverged" if last["diverged"] else "done"
+                job["message"] = last["message"]
+            else:
+                job["status"], job["message"] = ("stopped" if view.status == "stopped" else "error"), view.message
 
 
 def chart(name: str, build, *, alt: str) -> None:
@@ -370,7 +370,8 @@ def show_sweep(view_jobs: list[dict]) -> None:
     with st.expander("Table of every cell"):
         st.dataframe(pd.DataFrame(sweep["cells"]), hide_index=True)
     with st.container(border=True):
-        st.markdown("**Re-run one cell live** (same config and seed: the same numbers, it is deterministic)")
+        st.markdown("**Re-run one cell live**")
+        st.caption(rerun_line(sweep.get("numerics")))
         c1, c2, c3, c4 = st.columns(4)
         norm = c1.selectbox("Norm", SWEEP_NORMS, key=f"{P}:cell_norm", format_func=tf.NORM_NAMES.get)
         batch = c2.selectbox("Batch size", BATCH_SIZES, key=f"{P}:cell_batch")
@@ -379,10 +380,9 @@ def show_sweep(view_jobs: list[dict]) -> None:
                   disabled=ss[RUNNING], icon=":material/replay:")
         shipped = [cc for cc in sweep["cells"] if (cc["norm"], cc["batch_size"], cc["seed"]) == (norm, batch, seed)]
         for job in view_jobs:
-            if job["snaps"]:
-                last = job["snaps"][-1]
-                st.progress(last["step"] / job["cfg"].steps,
-                            text=f"{job['label']}: step {last['step']} of {job['cfg'].steps}")
+            step = job["snaps"][-1]["step"] if job["snaps"] else 0
+            st.progress(step / job["cfg"].steps, text=f"{job['label']}: " + (
+                f"step {step} of {job['cfg'].steps}" if job["snaps"] else job["message"] or "starting"))
         for cell in ss[CELLS][-3:]:
             ref = [cc for cc in sweep["cells"] if (cc["norm"], cc["batch_size"], cc["seed"]) ==
                    (cell["norm"], cell["batch_size"], cell["seed"])]
@@ -411,6 +411,8 @@ def show_runs(jobs: list[dict], view: str) -> None:
             st.progress(min(1.0, last["step"] / cfg.steps),
                         text=f"{job['label']}: step {last['step']} / {cfg.steps} · test accuracy "
                              f"{last['test_acc']:.1%} · {job['message'] or job['status']}")
+        elif job["status"] == "queued":
+            st.progress(0.0, text=f"{job['label']}: {job['message']}")
     if not runs:
         st.info("Nothing has run yet: press **Run**, or a preset above. Nothing starts by itself.", icon="ℹ️")
         return
@@ -473,9 +475,9 @@ def export(jobs: list[dict]) -> None:
 def live() -> None:
     jobs, cell_jobs = ss[RUNS], ss.get(f"{P}:cell_jobs", [])
     if ss[RUNNING]:
-        advance(jobs + cell_jobs, TICK_BUDGET_S)
+        refresh(jobs + cell_jobs)
         for job in cell_jobs:
-            if job["gen"] is None and job["snaps"] and job["status"] == "done" and not job.get("result"):
+            if job["ticket"] is None and job["snaps"] and job["status"] == "done" and not job.get("result"):
                 last = job["snaps"][-1]
                 norm, batch, seed = job["cell"]
                 job["result"] = {"norm": norm, "batch_size": batch, "seed": seed,
@@ -484,10 +486,10 @@ def live() -> None:
                 ss[CELLS].append(job["result"])
     view = ss[k("view")] or "bn_fig1"
     if view == "sweep":
-        show_sweep([j for j in cell_jobs if j["gen"] is not None])
+        show_sweep([j for j in cell_jobs if j["ticket"] is not None])
     else:
         show_runs(jobs, view)
-    if ss[RUNNING] and all(j.get("gen") is None for j in jobs + cell_jobs):
+    if ss[RUNNING] and all(j.get("ticket") is None for j in jobs + cell_jobs):
         ss[RUNNING] = False
         st.rerun()  # the whole page, so the fragment stops ticking and the buttons update
 

@@ -29,9 +29,11 @@ Running-statistics quality: the distance of each BN layer's running mean and var
 statistics of the layer's input over the whole training set (computed with full-batch
 normalization), in units of the population standard deviation.
 
-The processes are started with ``subprocess`` (``python -m normviz.exp_distributed --worker``),
-on a free localhost port, and always stopped: on success they exit after
-``destroy_process_group()``; on error or timeout the parent kills every one it started.
+The processes are forked from the calling process (which has torch imported already, so no
+worker pays the 2–5 s import again), on a free localhost port, and always stopped: on success
+they exit after ``destroy_process_group()``; on error or timeout the parent kills every one it
+started, and the kernel kills them if the parent dies. A forked worker inherits the parent's
+numerics mode (``normviz.numerics``) and uses one thread.
 """
 from __future__ import annotations
 
@@ -39,7 +41,6 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +52,6 @@ MODES = ("local", "sync", "group")
 MODE_LABELS = {"local": "per-device BN", "sync": "synchronized BN", "group": "GroupNorm",
                "ghost": "Ghost BN (simulated per-device)", "full": "full-batch BN (simulated sync)"}
 SIM_OF = {"local": "ghost", "sync": "full", "group": "group"}
-ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS = dict(world=2, per_device=2, steps=1500, lr=0.02, momentum=0.9, hidden=64, depth=2,
                 groups=8, log_every=100, timeout=60.0)
@@ -358,6 +358,23 @@ def _die_with_parent() -> None:
         pass
 
 
+def _forked_worker(rank: int, world: int, port: int, cfg: dict, out: str, log: str) -> None:
+    """Entry of a forked worker: its output goes to ``log``; its exit code says how it went."""
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    try:
+        code = _worker(rank, world, port, cfg, out)
+    except BaseException:  # noqa: BLE001 - the parent reads the log's last lines
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # no atexit handlers of the parent's copy (servers, pytest) in the child
+
+
 def _worker(rank: int, world: int, port: int, cfg: dict, out: str) -> int:
     import datetime
 
@@ -365,6 +382,7 @@ def _worker(rank: int, world: int, port: int, cfg: dict, out: str) -> int:
     import torch.distributed as dist
 
     _die_with_parent()
+    # One thread: also keeps the child out of the OpenMP pool it inherited from the fork.
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
                             timeout=datetime.timedelta(seconds=cfg["timeout"]))
@@ -411,55 +429,55 @@ def run_distributed(cfg: dict, *, port: int | None = None, timeout: float | None
             f"Port {port} on 127.0.0.1 is already in use by another program, so the distributed "
             f"run cannot start its rendezvous there. Leave the port empty to pick a free one, or "
             f"choose another port.")
-    timeout = timeout if timeout is not None else 60.0 + 30.0 * world + cfg["steps"] * 0.15
+    timeout = timeout if timeout is not None else 30.0 + 10.0 * world + cfg["steps"] * 0.15
+    import multiprocessing
+
+    # Imported here, once per process, so every forked worker inherits them: torch (2–5 s) and
+    # torch._dynamo, which DistributedDataParallel's constructor imports (3–4 s, measured).
+    import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401
+    from torch.nn.parallel import DistributedDataParallel  # noqa: F401
+
+    ctx = multiprocessing.get_context("fork")
     procs, logs = [], []
     with tempfile.TemporaryDirectory(prefix="normviz-dist-") as tmp:
         data_path = Path(tmp) / "digits.npz"
         np.savez(data_path, **dict(zip(("Xtr", "ytr", "Xte", "yte"), (t.numpy() for t in _data(cfg)))))
-        cfg_json = json.dumps({**cfg, "data_path": str(data_path)})
+        run_cfg = {**cfg, "data_path": str(data_path)}
         try:
             for rank in range(world):
-                log = open(Path(tmp) / f"rank{rank}.log", "w+")
-                logs.append(log)
-                env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-                procs.append(subprocess.Popen(
-                    [sys.executable, "-m", "normviz.exp_distributed", "--worker", "--rank", str(rank),
-                     "--world", str(world), "--port", str(port), "--config", cfg_json,
-                     "--out", str(Path(tmp) / f"rank{rank}.json")],
-                    cwd=str(ROOT), env=env, stdout=log, stderr=subprocess.STDOUT))
+                logs.append(Path(tmp) / f"rank{rank}.log")
+                p = ctx.Process(target=_forked_worker, daemon=False,
+                                args=(rank, world, port, run_cfg, str(Path(tmp) / f"rank{rank}.json"), str(logs[-1])))
+                p.start()
+                procs.append(p)
             deadline = time.monotonic() + timeout
-            while any(p.poll() is None for p in procs):
-                failed = [r for r, p in enumerate(procs) if p.returncode not in (None, 0)]
+            while any(p.exitcode is None for p in procs):
+                failed = [r for r, p in enumerate(procs) if p.exitcode not in (None, 0)]
                 if failed:
                     raise DistributedRunError(_failure_message(failed, logs, port))
                 if time.monotonic() > deadline:
                     raise DistributedRunError(
                         f"The distributed run did not finish within {timeout:.0f} s (world={world}, "
                         f"port {port}); its processes were stopped. Try quick mode or fewer steps.")
-                time.sleep(0.05)
-            failed = [r for r, p in enumerate(procs) if p.returncode != 0]
+                time.sleep(0.02)
+            failed = [r for r, p in enumerate(procs) if p.exitcode != 0]
             if failed:
                 raise DistributedRunError(_failure_message(failed, logs, port))
             ranks = [json.loads((Path(tmp) / f"rank{r}.json").read_text()) for r in range(world)]
         finally:
             for p in procs:
-                if p.poll() is None:
+                if p.exitcode is None:
                     p.kill()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait long
-                    pass
-            for log in logs:
-                log.close()
+                p.join(timeout=10)
     return {"port": port, "pids": [p.pid for p in procs], "ranks": ranks}
 
 
-def _failure_message(failed: list[int], logs, port: int) -> str:
+def _failure_message(failed: list[int], logs: list[Path], port: int) -> str:
     tails = []
     for r in failed:
-        logs[r].flush()
-        logs[r].seek(0)
-        lines = [ln for ln in logs[r].read().splitlines() if ln.strip()]
+        text = logs[r].read_text(errors="replace") if logs[r].exists() else ""
+        lines = [ln for ln in text.splitlines() if ln.strip()]
         tails.append(f"rank {r}: " + " | ".join(lines[-3:]))
     text = "; ".join(tails)
     if "address already in use" in text.lower() or "EADDRINUSE" in text:
@@ -594,17 +612,9 @@ def figure(results: dict) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m normviz.exp_distributed")
-    ap.add_argument("--worker", action="store_true")
-    ap.add_argument("--rank", type=int)
-    ap.add_argument("--world", type=int)
-    ap.add_argument("--port", type=int)
-    ap.add_argument("--config")
-    ap.add_argument("--out")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    if args.worker:
-        return _worker(args.rank, args.world, args.port, json.loads(args.config), args.out)
     res = run(seed=args.seed, quick=args.quick)
     print(json.dumps({k: v for k, v in res.items() if k in ("agreement", "seconds")}, indent=1))
     print(claim(res))
