@@ -16,7 +16,7 @@ import time
 from normviz.experiments import EXPERIMENTS, QUESTIONS
 from normviz.numerics import rerun_line
 from normviz.state import ExperimentsState
-from app_pages._shared import (session_owner, show_locks, show_notices, state_from_widgets, training_service,
+from app_pages.kit import (session_owner, show_locks, show_notices, state_from_widgets, training_service,
                                url_state, wkey, write_url)
 
 P = "experiments"
@@ -207,9 +207,6 @@ def main() -> None:
         st.warning(spec.notes, icon=":material/warning:")
     with st.expander("The paper's numbers", expanded=False):
         paper_tables(spec)
-    if not spec.available():
-        st.warning("This experiment is registered but its code has not landed yet; come back later.")
-        return
     st.subheader("Shipped results")
     shipped(spec, state)
     st.subheader("Run it yourself")

@@ -19,7 +19,7 @@ def evidence(key: str) -> None:
         st.markdown(f"**{spec.title}**")
         st.page_link("app_pages/experiments.py", label="Open this experiment", icon=":material/science:",
                      query_params={"exp": key}, help=f"{spec.title} (opens ?exp={key})")
-        doc = spec.precomputed() if spec.available() else None
+        doc = spec.precomputed()
         if not doc:
             st.caption("No shipped results yet: open the experiment and press Run.")
             return

@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from normviz.registry import NORMS
+from normviz.norms.table import NORMS
 
 PAGES_DIR = Path(__file__).resolve().parent
 

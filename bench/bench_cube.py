@@ -51,8 +51,8 @@ TRIVIAL_CYCLE = [("beta", "echo beta"), ("gamma", "echo gamma"), ("delta", "echo
 
 
 def figure_bytes() -> None:
-    from normviz.cube import cube_figure, small_multiples_figure, unfolded_figure
-    from normviz.cube_numbers import CubeSpec, make_data
+    from normviz.cube.figures import cube_figure, small_multiples_figure, unfolded_figure
+    from normviz.cube.numbers import CubeSpec, make_data
     from normviz.state import CubeState
 
     s, _ = CubeState.from_query({})

@@ -1,7 +1,7 @@
 """normviz: see what each normalization layer pools over, and what that does.
 
 The library is importable without streamlit, torch or scikit-learn; those are imported only by
-the functions that need them. Even numpy waits: ``import normviz.registry`` (what the home page
+the functions that need them. Even numpy waits: ``import normviz.norms.table`` (what the home page
 needs) stays pure Python, and the names below load ``normviz.norms`` on first use.
 """
 __all__ = ["NORMS", "normalize", "normalize_weight", "pooling_weights", "statistics"]

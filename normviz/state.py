@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, make_dataclass, replace
 from typing import Any, Callable, Iterable, Mapping
 
 MAX_VALUE_CHARS = 200  # longer URL values are hostile or broken; never parse them
@@ -204,7 +204,13 @@ class PageState:
 
 IMAGE_LAB_VIEWS = ("side", "erase", "coupling", "stats", "feature", "style")
 _IMAGE_SAMPLES = ("china", "flower", "gradient", "checkerboard", "china_cast", "flower_low_contrast")
-_IMAGE_NORMS = ("batch", "batch_eval", "layer", "instance", "group", "rms", "batch_instance")
+_IMAGE_NORMS = ("batch", "batch_eval", "layer", "instance", "group", "rms", "batch_instance")  # = lab.VIEWS
+
+
+def _image_views() -> list[str]:
+    from normviz.images.lab import all_views  # lazy: the lab imports numpy
+
+    return list(all_views())
 
 
 @dataclass(frozen=True)
@@ -216,7 +222,7 @@ class ImageLabState(PageState):
     samples: tuple[str, ...] = param(_IMAGE_SAMPLES, choices=_IMAGE_SAMPLES,
                                      doc="bundled images in the batch")
     camera: bool = param(False, doc="show the camera input")
-    norms: tuple[str, ...] = param(_IMAGE_NORMS, choices=_IMAGE_NORMS, doc="views shown side by side")
+    norms: tuple[str, ...] = param(_IMAGE_NORMS, choices=_image_views, doc="views shown side by side")
     groups: int = param(3, choices=(1, 3), doc="GroupNorm G in pixel space (C = 3)")
     fgroups: int = param(9, choices=(1, 3, 9, 27), doc="GroupNorm G in feature space (C = 27)")
     rho: float = param(0.5, lo=0.0, hi=1.0, doc="Batch-Instance gate ρ (1 = BN, 0 = IN)")
@@ -278,10 +284,11 @@ def _largest_divisor_at_most(n: int, k: int) -> int:
 
 
 @dataclass(frozen=True)
-class CubeState(PageState):
+class _CubeControls(PageState):
     """Cube explorer controls. Defaults follow the Group Norm paper's Figure 2: a small batch,
     C = 6, G = 2. For the weight norms the cube shows a C×cin×k×k weight and (n, c, h, w) are
-    read as (o, i, kh, kw)."""
+    read as (o, i, kh, kw). Besides these, :class:`CubeState` has one field per number-valued
+    parameter of the registry's norms (``r_max``, ...), named as the parameter."""
 
     norm: str = param("group", choices=_all_norms, doc="registry key of the norm shown")
     layout: str = param("paper", choices=("paper", "full"), doc="paper: N, C, H·W; full: N blocks of C×H×W")
@@ -315,7 +322,9 @@ class CubeState(PageState):
 
     @property
     def is_weight(self) -> bool:
-        return self.norm in ("weight", "weight_standardization")
+        from normviz.norms.table import NORMS
+
+        return NORMS[self.norm].is_weight
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -326,7 +335,7 @@ class CubeState(PageState):
     def index(self) -> tuple[int, int, int, int]:
         return (self.n, self.c, self.h, self.w)
 
-    def validate(self) -> tuple["CubeState", list[str]]:
+    def validate(self) -> tuple["_CubeControls", list[str]]:
         changes, notices = {}, []
         if self.C % self.G:
             g = _largest_divisor_at_most(self.C, self.G)
@@ -365,6 +374,27 @@ class CubeState(PageState):
         return (replace(self, **changes) if changes else self), notices
 
 
+CUBE_PARAM_KINDS = ("real", "positive", "at_least_1", "non_negative")  # one number: a slider and a URL field
+
+
+def _cube_param_fields() -> list[tuple]:
+    """A field per number-valued norm parameter of the registry, so a new norm's parameter is in
+    the cube's URL (and lockable) without touching this file."""
+    from normviz.norms.table import NORMS
+
+    out = {}
+    for spec in NORMS.values():
+        for p in spec.params:
+            if p.kind in CUBE_PARAM_KINDS and p.name not in out:
+                out[p.name] = (p.name, float, param(float(p.default), lo=p.low, hi=p.high, doc=p.help))
+    return list(out.values())
+
+
+CubeState = make_dataclass("CubeState", _cube_param_fields(), bases=(_CubeControls,), frozen=True)
+CubeState.__doc__ = _CubeControls.__doc__
+CubeState.__module__ = __name__
+
+
 # --- training lab ---
 
 TRAINING_PRESETS = ("custom", "bn_fig1", "gn_fig1")
@@ -374,7 +404,7 @@ MAX_RUNS = 4
 
 
 def _training_norm_keys() -> list[str]:
-    # Registry keys plus "none" and the composites of normviz.modules (not imported: it needs
+    # Registry keys plus "none" and the composites of normviz.norms.torch_modules (not imported: it needs
     # torch). Which norms fit which model (MLP or CNN) is checked by the page.
     from normviz.norms import NORMS
 

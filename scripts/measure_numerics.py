@@ -54,10 +54,10 @@ FINAL_CELLS = [("group", 64, 0), ("group", 64, 1), ("batch", 64, 0), ("batch", 6
 
 def _config(kind: str, kw: dict) -> dict:
     if kind == "sweep":
-        from normviz.sweeps import cell_config
+        from normviz.training.sweeps import cell_config
 
         return cell_config(kw["norm"], kw["batch_size"], kw["seed"]).to_dict()
-    from normviz.exp_bin import BRIGHTNESS_STEPS, _config as bin_config
+    from normviz.experiments.batch_instance import BRIGHTNESS_STEPS, _config as bin_config
 
     return bin_config(norm=kw["norm"], dataset="digits_brightness", steps=BRIGHTNESS_STEPS, seed=kw["seed"]).to_dict()
 
@@ -92,7 +92,7 @@ def child(setting: str, out: str) -> None:
         numerics.use_portable()
     if setting == "bug":
         inject_batch_stat_bug()
-    from normviz.sweeps import sweep_cell
+    from normviz.training.sweeps import sweep_cell
     from normviz.training import loss_trace
 
     traces = {name: loss_trace(_config(kind, kw), TRACE_STEPS) for name, (kind, kw) in TRACE_CELLS.items()}

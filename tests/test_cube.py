@@ -1,4 +1,4 @@
-"""The cube's figures and numbers (normviz.cube, normviz.cube_numbers, normviz.batch_noise).
+"""The cube's figures and numbers (normviz.cube, normviz.cube.numbers, normviz.cube.batch_noise).
 
 What the figures highlight is read back from the figure JSON (each point's customdata starts
 with its (n, c, h, w); each trace's meta says its norm and role) and compared with
@@ -14,10 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from normviz.batch_noise import batch_noise, noise_figure, noise_sentence
-from normviz.cube import (
+from normviz.cube.batch_noise import batch_noise, noise_figure, noise_sentence
+from normviz.cube.figures import (
+    grid_entries,
     COMPARE,
-    GRID,
     cube_figure,
     kept_indices,
     selected_from_point,
@@ -27,7 +27,7 @@ from normviz.cube import (
     small_multiples_figure,
     unfolded_figure,
 )
-from normviz.cube_numbers import (
+from normviz.cube.numbers import (
     CubeSpec,
     count_caption,
     count_sets,
@@ -221,7 +221,7 @@ def test_small_multiples_show_every_activation_norm_with_ln_gn_in_first(shape, G
     assert [t.split(" ")[0].rstrip(":") for t in titles[:3]] == ["LN", "GN", "IN"]
     drawn = {t.meta["norm"] for t in fig.data if "norm" in (t.meta or {})}
     assert drawn == {k for k in ACTIVATION}
-    for norm, stat in GRID:
+    for norm, stat in grid_entries(None):
         assert set(heat_cells(traces(fig, norm=norm, stat=stat, role="pooled-map"), shape)) == expected(spec, norm, stat)
     # GN's set lies between LN's and IN's: IN ⊆ GN ⊆ LN
     ln, gn, inn = (expected(spec, k) for k in ("layer", "group", "instance"))

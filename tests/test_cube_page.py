@@ -129,9 +129,9 @@ def test_mixture_controls_reach_the_figure():
     at = open_page(norm="switchable", sn_mode="probabilities", sn_mean="1,0,0", sn_var="0,0,1")
     s = bold_sentence(at)
     assert "with weight 1.00 for μ and 0.00 for σ²" in s and "with weight 0.00 for μ and 1.00 for σ²" in s
-    assert "used for μ: IN 1.00, LN 0.00, BN 0.00" in texts(at, "caption")
+    assert "used as weights for μ: IN 1.00, LN 0.00, BN 0.00" in texts(at, "caption")
     at = open_page(norm="switchable", sn_mean="0,0,1")  # logits: shown softmaxed
-    assert "used for μ: IN 0.21, LN 0.21, BN 0.58" in texts(at, "caption")
+    assert "used as weights for μ: IN 0.21, LN 0.21, BN 0.58" in texts(at, "caption")
     at = open_page(norm="batch_instance", rho="0.25")
     assert "ρ = 0.25" in bold_sentence(at)
     assert at.slider(key="cube.rho_shared").value == 0.25
@@ -149,7 +149,7 @@ def test_numbers_view_checks_torch_and_offers_exports():
     assert any("max |normviz − torch|" in s for s in texts(at, "success"))
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Statistics (CSV)", "PyTorch snippet (.py)"]
-    assert "F.group_norm(x, 3" in at.code[0].value
+    assert "F.group_norm(x, int(groups)" in at.code[0].value and "groups=3" in at.code[0].value
 
 
 def test_noise_and_sequence_views_render():

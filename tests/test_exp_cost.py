@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from normviz import exp_cost as ec
+from normviz.experiments import cost as ec
 from normviz.experiments import get
 from tests.shipped import shipped_results
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from normviz import exp_distributed as ed
+from normviz.experiments import distributed as ed
 from tests.shipped import shipped_results
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from normviz import exp_invariances as inv
+from normviz.experiments import invariances as inv
 
 
 @pytest.fixture(scope="module", params=[0, 1])

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from normviz import exp_rnn as er
+from normviz.experiments import rnn as er
 from normviz.experiments import get
 from tests.shipped import shipped_results
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from normviz import exp_santurkar as es
+from normviz.experiments import santurkar as es
 from normviz.experiments import get
 from tests.shipped import shipped_results
 

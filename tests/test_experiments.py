@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from normviz.experiments import (EXPERIMENTS, GUIDE, QUESTIONS, Experiment, PaperTable, get, jsonable,
-                                 precompute)
+from normviz.experiments import EXPERIMENTS, GUIDE, QUESTIONS, Experiment, PaperTable, get, jsonable
+from normviz.experiments.precompute import precompute
 
 ROOT = Path(__file__).resolve().parent.parent
 MINE = ("bn_figure1", "gn_figure1", "batch_instance", "switchable", "weight_norm", "keras", "gn_figures")
@@ -34,10 +34,9 @@ def test_registry_schema():
             assert t.source and t.rows, key
             assert all(len(r) == len(t.columns) for r in t.rows), f"{key}: {t.source} has a ragged row"
             assert t.records()[0].keys() == set(t.columns)
-        for path in (spec.run_path, spec.claim_path) + ((spec.figure_path,) if spec.figure_path else ()):
-            module, _, fn = path.partition(":")
-            assert module.startswith("normviz.") and fn, f"{key}: bad dotted path {path!r}"
-        assert spec.available(), f"{key}: module {spec.run_path} is missing"
+        # One module per experiment holds its functions and its SPEC.
+        for fn in (spec.run_fn, spec.claim_fn, spec.figure_fn):
+            assert callable(fn) and fn.__module__ == f"normviz.experiments.{key}", (key, fn)
 
 
 def test_every_question_of_the_guide_is_answered_by_registered_experiments():
@@ -147,7 +146,7 @@ def test_bn_figure1_margins():
 
 
 def test_live_recheck_keras_axis3():
-    from normviz.exp_keras import axis3_check, keras_to_torch_momentum
+    from normviz.experiments.keras import axis3_check, keras_to_torch_momentum
 
     assert keras_to_torch_momentum(0.99) == pytest.approx(0.01)
     got = axis3_check(0)
@@ -173,7 +172,7 @@ def test_weight_norm_keras_gn_figures_margins():
 
 
 def test_fit_loop_is_deterministic_and_logs_what_it_says():
-    from normviz.exp_loop import cnn, digits, fit
+    from normviz.experiments.loop import cnn, digits, fit
 
     data = digits("cnn")
     logs = [fit(cnn("group", widths=(8,), seed=3, norm_opts={"groups": 4}), data, steps=12, batch_size=16,
@@ -202,5 +201,5 @@ def test_dataset_variants_added_to_training():
 
 
 def test_precompute_points_to_the_sweep_for_gn_figure1():
-    with pytest.raises(ValueError, match="python -m normviz.sweeps"):
+    with pytest.raises(ValueError, match="python -m normviz.training.sweeps"):
         precompute("gn_figure1")

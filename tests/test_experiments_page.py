@@ -3,6 +3,7 @@ shipped results appear at once, a quick run renders its verdict and figures, bad
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,11 @@ def test_quick_run_button_shows_verdict_and_figures():
     before = len(at.get("plotly_chart"))
     at.button(key="experiments.quick").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    # The run happens in the training service's worker; the page polls it.
+    deadline = time.monotonic() + 180
+    while not any("Your quick run, seed 3" in m.value for m in at.markdown) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
     assert any("Your quick run, seed 3" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) > before
     at.run()  # results survive a rerun

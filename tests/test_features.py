@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from normviz import features as F
-from normviz import images
+from normviz.images import features as F
+from normviz.images import load as images
 
 
 @pytest.fixture(scope="module")

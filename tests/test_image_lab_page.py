@@ -39,7 +39,7 @@ def test_every_view_renders(view):
     assert len(at.tabs) == 6
     text = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     expected = {"side": "**Input** (columns", "erase": "The ε effect, predicted and measured",
-                "coupling": "BatchNorm (train) normalizes with statistics of the whole batch",
+                "coupling": "gave this image a different output next to different batch mates",
                 "stats": "Per-channel mean and standard deviation", "feature": "Reconstruction check",
                 "style": "Style erasure"}[view]
     assert expected in text
@@ -49,7 +49,7 @@ def test_side_by_side_defaults_show_all_norms_and_running_stats():
     at = open_page()
     shown = [m.value for m in at.markdown if m.value.startswith("**")]
     for name in ["BatchNorm (train)", "BatchNorm (eval)", "LayerNorm", "InstanceNorm", "GroupNorm (G=3)",
-                 "RMSNorm", "Batch-Instance (ρ=0.5)"]:
+                 "RMSNorm", "Batch-Instance Norm (train) (ρ=0.5)"]:
         assert any(name in s for s in shown), name
     assert any("128×128" in c.value and "N = 6" in c.value for c in at.caption)
     assert at.table, "running statistics table"

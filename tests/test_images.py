@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from normviz import images
+from normviz.images import load as images
 from normviz.images import ImageError, load_image, load_image_info
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""normviz.modules: the torch modules against the numpy reference, their training details, the factory."""
+"""normviz.norms.torch_modules: the torch modules against the numpy reference, their training details, the factory."""
 from __future__ import annotations
 
 import subprocess
@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from torch import nn
 
-from normviz import modules as M
+from normviz.norms import torch_modules as M
 from normviz.norms import NORMS, normalize, normalize_eval, normalize_weight
 
 torch.set_num_threads(1)

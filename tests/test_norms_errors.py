@@ -101,11 +101,15 @@ CASES = [
      r"Weight Standardization \('weight_standardization'\) normalizes a layer's weights.*normalize_weight\(w, 'weight_standardization'\)"),
     ("activation to weight", lambda: normalize_weight(arr(2, 3), "batch"),
      r"BatchNorm \('batch'\) normalizes activations, not weights: use normviz\.norms\.normalize\(x, 'batch'\).*Weight-side keys: weight, weight_standardization"),
-    # stateful key
-    ("stateful", lambda: normalize(X, "batch_renorm"),
-     r"Batch Renorm \('batch_renorm'\) needs running statistics .* use normviz\.modules\.BatchRenorm"),
+    # Batch Renorm's running statistics and clip bounds
+    ("renorm r_max", lambda: normalize(X, "batch_renorm", r_max=0.5),
+     r"r_max must be ≥ 1 \(r = σ_B/σ is clipped to \[1/r_max, r_max\]; 1 = BN\), got \[0\.5"),
+    ("renorm d_max", lambda: normalize(X, "batch_renorm", d_max=-1), r"d_max must be ≥ 0"),
+    ("renorm sigma", lambda: normalize(X, "batch_renorm", running_std=0.0), r"running_std must be > 0"),
+    ("renorm channels", lambda: normalize(X, "batch_renorm", running_mean=[0.0, 1.0]),
+     r"running_mean must be a finite number or one per channel \(C=6\)"),
+    ("unknown parameter", lambda: normalize(X, "layer", alpha=2.0), r"LayerNorm takes no parameter alpha; its parameters: none"),
     # rho
-    ("rho missing", lambda: normalize(X, "batch_instance"), r"batch_instance needs rho .*rho=1 is pure BatchNorm"),
     ("rho > 1", lambda: normalize(X, "batch_instance", rho=1.5), r"rho must lie in \[0, 1\] .* got \[1\.5(, 1\.5)*\]"),
     ("rho < 0", lambda: normalize(X, "batch_instance", rho=[0.5] * 5 + [-0.1]), r"rho must lie in \[0, 1\].*-0\.1"),
     ("rho nan", lambda: normalize(X, "batch_instance", rho=np.nan), r"rho must lie in \[0, 1\]"),
@@ -113,7 +117,6 @@ CASES = [
      r"rho must be a scalar or have one value per channel \(C=6\), got 2 values"),
     ("rho pooling", lambda: pooling_weights((2, 6, 3, 3), "batch_instance", (0, 0, 0, 0), rho=2), r"rho must lie in \[0, 1\]"),
     # Switchable weights
-    ("sn missing", lambda: normalize(X, "switchable"), r"mean_weights needs 3 weights \(instance, layer, batch\), got 1"),
     ("sn length", lambda: normalize(X, "switchable", mean_weights=[0.5, 0.5], var_weights=[1, 0, 0]),
      r"mean_weights needs 3 weights \(instance, layer, batch\), got 2"),
     ("sn sum", lambda: normalize(X, "switchable", mean_weights=[0.5, 0.5, 0.5], var_weights=[1, 0, 0]),
@@ -123,8 +126,8 @@ CASES = [
     ("sn pooling var", lambda: pooling_weights((2, 6, 3, 3), "switchable", (0, 0, 0, 0), mean_weights=[1, 0, 0],
                                                var_weights=[2, 0, 0], stat="var"), r"var_weights must be probabilities"),
     # ghost size
-    ("ghost missing", lambda: normalize(arr(6, 2, 2, 2), "ghost_batch"),
-     re.escape("Ghost BatchNorm needs a ghost_size that divides the batch size N=6, got None; try one of 1, 2, 3, 6.")),
+    ("ghost zero", lambda: normalize(arr(6, 2, 2, 2), "ghost_batch", ghost_size=0),
+     re.escape("Ghost BatchNorm needs a ghost_size that divides the batch size N=6, got 0; try one of 1, 2, 3, 6.")),
     ("ghost not dividing", lambda: normalize(arr(6, 2, 2, 2), "ghost_batch", ghost_size=4),
      re.escape("Ghost BatchNorm needs a ghost_size that divides the batch size N=6, got 4; try one of 1, 2, 3, 6.")),
     ("ghost 1 value", lambda: normalize(arr(4, 2, 1, 1), "ghost_batch", ghost_size=1),
@@ -141,7 +144,7 @@ CASES = [
     ("pooling stat", lambda: pooling_weights((2, 3, 4, 4), "batch", (0, 0, 0, 0), stat="std"),
      r"stat must be 'mean' or 'var', got 'std'"),
     ("ids mixture", lambda: group_ids((2, 3, 4, 4), "switchable"),
-     r"Switchable Norm blends several sets \(instance, layer, batch\).*use pooling_weights\(\)"),
+     r"Switchable Norm mixes several sets \(instance, layer, batch\).*use pooling_weights\(\)"),
     ("stats mixture", lambda: statistics(X, "batch_instance"),
      r"Batch-Instance Norm mixes the statistics of batch, instance; call statistics\(\) for each"),
     ("keras momentum", lambda: keras_to_torch_momentum(1.5), r"Keras momentum must lie in \[0, 1\], got 1\.5"),
@@ -158,13 +161,20 @@ def test_error_message(call, match):
         call()
 
 
-def test_every_activation_key_error_names_the_right_entry_point():
-    """Every non-activation key passed to normalize() says where to go instead."""
+def test_every_weight_key_passed_to_normalize_says_where_to_go():
+    """A weight norm's key passed to normalize() names normalize_weight instead."""
     for key, spec in NORMS.items():
-        if spec.kind == "activation":
+        if spec.is_weight:
+            with pytest.raises(ValueError, match=r"normalize_weight"):
+                normalize(X, key)
+
+
+def test_parameters_default_to_the_registry_values():
+    """A norm's parameters may be left out: normalize uses the registry's defaults."""
+    for key, spec in NORMS.items():
+        if spec.is_weight or not spec.params:
             continue
-        with pytest.raises(ValueError, match=r"normalize_weight|normviz\.modules"):
-            normalize(X, key)
+        np.testing.assert_array_equal(normalize(X, key), normalize(X, key, **spec.defaults()))
 
 
 # --------------------------------------------------------------------------------------------

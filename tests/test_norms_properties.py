@@ -21,7 +21,6 @@ from normviz.norms import (
     ACTIVATION_NORMS,
     MIXTURES,
     PARTITION_NORMS,
-    _pool,
     group_ids,
     instance_moments,
     normalize,
@@ -29,6 +28,7 @@ from normviz.norms import (
     pooling_weights,
     statistics,
 )
+from normviz.norms.kernel import _pool
 from normviz.validate import divisors
 
 RTOL, ATOL = 1e-9, 1e-10
@@ -485,7 +485,7 @@ def test_pooling_weights_agree_with_normalize(norm, shape, seed):
 
 @given(R=st.integers(1, 40), M=st.integers(1, 3000), size=st.integers(1, 2000))
 def test_blocks_cover_the_array_once_in_contiguous_pieces(R, M, size):
-    from normviz.norms import _blocks
+    from normviz.norms.kernel import _blocks
 
     seen = np.zeros((R, M), dtype=int)
     for rs, cs in _blocks(R, M, size):

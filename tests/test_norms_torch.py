@@ -364,7 +364,7 @@ def test_weight_standardization_equals_direct_torch_formula(shape, eps):
 
 def test_long_rows_split_into_blocks_equal_torch():
     """H·W larger than one block, so each row is summed and normalized in pieces."""
-    from normviz.norms import BLOCK
+    from normviz.norms.kernel import BLOCK
 
     x = sample((1, 2, 480, BLOCK // 480 + 37), 16, mean=4.0)
     assert x.shape[2] * x.shape[3] > BLOCK
@@ -377,7 +377,7 @@ def test_long_rows_split_into_blocks_equal_torch():
 def test_misleading_pilot_sample_triggers_the_second_pass(monkeypatch):
     """The pilot mean comes from a strided sample; when that sample is unrepresentative the
     affected rows are redone around their true mean, so float32 stays within 1e-5."""
-    import normviz.norms as nn
+    import normviz.norms.kernel as nn
 
     calls = []
     real = nn._centred_sums

@@ -31,7 +31,7 @@ import pytest
 pytest.importorskip("torch")
 
 from normviz.numerics import describe, mode, run_portable  # noqa: E402
-from normviz.sweeps import cell_config, load_sweep, sweep_cell  # noqa: E402
+from normviz.training.sweeps import cell_config, load_sweep, sweep_cell  # noqa: E402
 from normviz.training import loss_trace  # noqa: E402
 from tests.shipped import shipped_results  # noqa: E402
 
@@ -88,7 +88,7 @@ def test_tolerances_come_from_the_shipped_measurement():
 def test_portable_rerun_of_a_sweep_cell_gives_the_shipped_bits():
     sweep = load_sweep()
     ref = _cell(sweep, "group", 64, 0)
-    new = run_portable("normviz.sweeps:sweep_cell", norm="group", batch_size=64, seed=0,
+    new = run_portable("normviz.training.sweeps:sweep_cell", norm="group", batch_size=64, seed=0,
                        samples=sweep["recipe"]["samples_seen"])
     for key in ("steps", "eval_error", "train_mode_error", "test_loss"):
         assert new[key] == ref[key], (key, new[key], ref[key])
@@ -97,7 +97,7 @@ def test_portable_rerun_of_a_sweep_cell_gives_the_shipped_bits():
 def test_portable_rerun_of_an_experiment_cell_gives_the_shipped_bits():
     """The image CNN (convolutions: the path oneDNN and NNPACK would take natively) with IN on the
     brightness task of experiment 1, seed 0."""
-    from normviz.exp_bin import BRIGHTNESS_STEPS, _config
+    from normviz.experiments.batch_instance import BRIGHTNESS_STEPS, _config
 
     ship = shipped_results("batch_instance")["runs"]["0"]["results"]["brightness"]["acc"]["instance"]
     cfg = _config(norm="instance", dataset="digits_brightness", steps=BRIGHTNESS_STEPS, seed=0)
@@ -112,7 +112,7 @@ def test_run_portable_really_is_portable_and_this_process_is_not():
 
 def test_run_portable_passes_value_errors_back_with_their_message():
     with pytest.raises(ValueError, match="at least 2"):
-        run_portable("normviz.sweeps:sweep_cell", norm="batch", batch_size=1, seed=0)
+        run_portable("normviz.training.sweeps:sweep_cell", norm="batch", batch_size=1, seed=0)
 
 
 # --- layer 2: native mode computes the same math ----------------------------------------------
@@ -154,7 +154,7 @@ def test_native_rerun_of_a_gn_cell_lands_in_gns_flat_band():
 
 def test_native_rerun_of_in_on_the_brightness_task_stays_at_chance():
     """Experiment 1's claim for this cell: IN erases brightness, the label, so it stays near 50 %."""
-    from normviz.exp_bin import BRIGHTNESS_STEPS, _config
+    from normviz.experiments.batch_instance import BRIGHTNESS_STEPS, _config
     from normviz.training import final_snapshot
 
     snap = final_snapshot(_config(norm="instance", dataset="digits_brightness", steps=BRIGHTNESS_STEPS, seed=0))

@@ -1,12 +1,12 @@
-"""normviz.sweeps: the shipped GN batch-size sweep and its claims (re-runs: test_reproducibility.py)."""
+"""normviz.training.sweeps: the shipped GN batch-size sweep and its claims (re-runs: test_reproducibility.py)."""
 from __future__ import annotations
 
 import pytest
 
 pytest.importorskip("torch")
 
-from normviz import training_figures as tf  # noqa: E402
-from normviz.sweeps import (  # noqa: E402
+from normviz.training import figures as training_figures  # noqa: E402
+from normviz.training.sweeps import (  # noqa: E402
     BATCH_SIZES,
     NORMS,
     cell_config,
@@ -65,7 +65,7 @@ def test_summary_and_claims_on_a_made_up_sweep():
 
 
 def test_sweep_figure_has_train_and_eval_panels_on_log2_axes(sweep):
-    fig = tf.sweep_figure(sweep, extra_cells=[{"norm": "batch", "batch_size": 2, "eval_error": 50.0,
+    fig = training_figures.sweep_figure(sweep, extra_cells=[{"norm": "batch", "batch_size": 2, "eval_error": 50.0,
                                                 "train_mode_error": 40.0}])
     assert fig.layout.xaxis.type == "log" and fig.layout.xaxis2.type == "log"
     assert list(fig.layout.xaxis.tickvals) == list(BATCH_SIZES)

@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from normviz import training_figures as tf  # noqa: E402
-from normviz.modules import available_norms  # noqa: E402
+from normviz.training import figures as training_figures  # noqa: E402
+from normviz.norms.torch_modules import available_norms  # noqa: E402
 from normviz.training import (  # noqa: E402
     QUANTILE_LEVELS,
     TrainConfig,
@@ -232,16 +232,16 @@ def test_bn_figure1_claim_over_two_seeds():
 
 def test_figures_have_titles_axes_and_one_trace_group_per_run(short_run):
     runs = [("BN", short_run), ("BN again", short_run)]
-    for fig in (tf.metrics_figure(runs), tf.percentile_bands_figure(runs), tf.histogram_heatmap_figure(runs),
-                tf.bn_figure1(runs)):
+    for fig in (training_figures.metrics_figure(runs), training_figures.percentile_bands_figure(runs), training_figures.histogram_heatmap_figure(runs),
+                training_figures.bn_figure1(runs)):
         assert fig.layout.title.text
         layout = fig.layout.to_plotly_json()
         x_titles = [v.get("title", {}).get("text") for k, v in layout.items() if k.startswith("xaxis")]
         assert "step" in x_titles
         names = {t.name for t in fig.data if t.name}
         assert names
-    fig = tf.metrics_figure(runs)
+    fig = training_figures.metrics_figure(runs)
     assert {t.legendgroup for t in fig.data} == {"BN", "BN again"}
-    hm = tf.histogram_heatmap_figure(runs)
+    hm = training_figures.histogram_heatmap_figure(runs)
     assert sum(t.type == "heatmap" for t in hm.data) == 2 * SHORT.depth
-    assert tf.gates_figure(runs) is None
+    assert training_figures.gates_figure(runs) is None

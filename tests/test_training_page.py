@@ -58,8 +58,8 @@ def test_short_run_renders_its_charts_and_exports():
     _run_to_end(at)
     assert not at.exception
     jobs = at.session_state["training:runs"]
-    assert [j["status"] for j in jobs] == ["done", "done"]
-    assert [j["snaps"][-1]["step"] for j in jobs] == [60, 60]
+    assert [j.status for j in jobs] == ["done", "done"]
+    assert [j.snapshots[-1]["step"] for j in jobs] == [60, 60]
     charts = _charts(at)
     assert charts and "BN paper Figure 1" in charts[0]["layout"]["title"]["text"]
     names = {t.get("name") for t in charts[0]["data"]}
@@ -78,10 +78,10 @@ def test_bn_preset_is_one_click_and_starts_the_two_runs():
     at.button(key="training:preset_bn").click().run()
     assert not at.exception
     jobs = at.session_state["training:runs"]
-    assert [(j["cfg"].norm, j["cfg"].batch_size, j["cfg"].lr, j["cfg"].steps, j["cfg"].init_std) for j in jobs] == \
+    assert [(j.config.norm, j.config.batch_size, j.config.lr, j.config.steps, j.config.init_std) for j in jobs] == \
         [("none", 60, 0.5, 3000, 0.01), ("batch", 60, 0.5, 3000, 0.01)]  # the shown init is kept
     assert at.session_state["training:running"]
-    _until(at, lambda a: any(j["snaps"] for j in a.session_state["training:runs"]))
+    _until(at, lambda a: any(j.snapshots for j in a.session_state["training:runs"]))
     assert _charts(at), "charts appear with the first snapshots"
     at.button(key="training:stop").click().run()
     assert not at.session_state["training:running"]
@@ -91,11 +91,11 @@ def test_results_survive_a_rerun_and_a_config_change():
     at = _app(steps="20")
     at.button(key="training:run").click().run()
     _run_to_end(at)
-    before = [j["snaps"] for j in at.session_state["training:runs"]]
+    before = [j.snapshots for j in at.session_state["training:runs"]]
     at.number_input(key="training.steps").set_value(500).run()
     at.run()
     assert not at.exception
-    assert [j["snaps"] for j in at.session_state["training:runs"]] == before
+    assert [j.snapshots for j in at.session_state["training:runs"]] == before
     assert _charts(at)
 
 
@@ -107,11 +107,11 @@ def test_stop_ends_the_runs():
     assert not at.exception
     assert not at.session_state["training:running"]
     jobs = at.session_state["training:runs"]
-    assert all(j["status"] == "stopped" and j["ticket"] is None for j in jobs)
-    assert all(j["snaps"][-1]["step"] < 5000 for j in jobs if j["snaps"])
-    steps = [len(j["snaps"]) for j in jobs]
+    assert all(j.status == "stopped" and j.ticket is None for j in jobs)
+    assert all(j.snapshots[-1]["step"] < 5000 for j in jobs if j.snapshots)
+    steps = [len(j.snapshots) for j in jobs]
     at.run()
-    assert [len(j["snaps"]) for j in at.session_state["training:runs"]] == steps  # nothing moves after Stop
+    assert [len(j.snapshots) for j in at.session_state["training:runs"]] == steps  # nothing moves after Stop
 
 
 def test_divergence_is_a_message_not_a_traceback():
@@ -134,7 +134,7 @@ def test_gn_preset_shows_the_shipped_sweep_at_once():
 
 
 def test_live_rerun_of_a_sweep_cell_matches_the_shipped_numbers():
-    from normviz.sweeps import load_sweep
+    from normviz.training.sweeps import load_sweep
 
     at = _app(preset="gn_fig1", view="sweep")
     at.selectbox(key="training:cell_norm").set_value("group").run()

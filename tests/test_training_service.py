@@ -1,4 +1,4 @@
-"""normviz.training_service: worker processes, one computation per config, a fair queue, no leaks."""
+"""normviz.training.service: worker processes, one computation per config, a fair queue, no leaks."""
 from __future__ import annotations
 
 import os
@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("torch")
 
-from normviz.sweeps import cell_config, load_sweep  # noqa: E402
+from normviz.training.sweeps import cell_config, load_sweep  # noqa: E402
 from normviz.training import TrainConfig  # noqa: E402
-from normviz.training_service import TrainingService  # noqa: E402
+from normviz.training.service import TrainingService  # noqa: E402
 
 TARGET = "normviz.training:snapshots"
 SHORT = TrainConfig(norm="batch", steps=100, log_every=50).to_dict()
