@@ -95,17 +95,20 @@ def drag_camera(page) -> dict:
     """
     eye_now = "() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye"
     before = page.evaluate(eye_now)
-    box = chart(page, 0).bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    for i in range(1, 11):
-        page.mouse.move(x + 15 * i, y + 4 * i)
-    page.mouse.up()
-    page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
-    eye = page.evaluate(eye_now)
-    assert max(abs(eye[k] - before[k]) for k in "xyz") > 0.2, (before, eye)
-    return eye
+    for _ in range(5):  # right after a rerun or a resize the scene takes a moment to take mouse input
+        box = chart(page, 0).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for i in range(1, 11):
+            page.mouse.move(x + 15 * i, y + 4 * i)
+        page.mouse.up()
+        page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
+        eye = page.evaluate(eye_now)
+        if max(abs(eye[k] - before[k]) for k in "xyz") > 0.2:
+            return eye
+        page.wait_for_timeout(700)
+    raise AssertionError(f"dragging never moved the camera: {before} -> {eye}")
 
 
 def camera(page) -> dict:

@@ -17,8 +17,8 @@ and the server stays responsive while it trains.
   worker takes a run of the owner with the fewest runs in progress, oldest first. A view says
   where a waiting run is in line.
 - **Nothing leaks.** A ticket not viewed for ``ttl`` seconds (a closed tab, another page) is
-  released; a run that nobody follows any more is stopped, or dropped from the queue. Workers die
-  with the server (``PR_SET_PDEATHSIG``) and :meth:`close` stops them.
+  released; a run that nobody follows any more is stopped, or dropped from the queue. A worker
+  leaves as soon as its stdin closes, so workers end with the server; :meth:`close` stops them.
 """
 from __future__ import annotations
 

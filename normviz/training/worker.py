@@ -27,17 +27,6 @@ import sys
 import threading
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this worker if the server process dies, even by SIGKILL."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the service stops its workers itself
-        pass
-
-
 _PROTOCOL = None  # the real stdout; sys.stdout goes to stderr so a stray print cannot break a line
 
 
@@ -89,7 +78,6 @@ def _run(job: dict, stopped: set, lock: threading.Lock) -> None:
 
 def main() -> int:
     global _PROTOCOL
-    _die_with_parent()
     _PROTOCOL = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -112,7 +100,10 @@ def main() -> int:
                     stopped.add(msg["id"])
             else:
                 jobs.put(msg)
-        jobs.put({"op": "exit"})  # the service closed our stdin: it is gone
+        # The service closed our stdin: it stopped us, or its process died (the kernel closes the
+        # pipe then). Either way, leave now, even in the middle of a job. (Not PR_SET_PDEATHSIG:
+        # it fires when the *thread* that started us ends, and Streamlit's script threads end.)
+        os._exit(0)
 
     threading.Thread(target=read_commands, daemon=True).start()
     _send({"ready": True})
