@@ -204,13 +204,18 @@ class PageState:
 
 IMAGE_LAB_VIEWS = ("side", "erase", "coupling", "stats", "feature", "style")
 _IMAGE_SAMPLES = ("china", "flower", "gradient", "checkerboard", "china_cast", "flower_low_contrast")
-_IMAGE_NORMS = ("batch", "batch_eval", "layer", "instance", "group", "rms", "batch_instance")  # = lab.VIEWS
 
 
 def _image_views() -> list[str]:
-    from normviz.images.lab import all_views  # lazy: the lab imports numpy
+    from normviz.images.views import all_views
 
     return list(all_views())
+
+
+def _default_image_views() -> tuple[str, ...]:
+    from normviz.images.views import default_views
+
+    return default_views()
 
 
 @dataclass(frozen=True)
@@ -222,7 +227,7 @@ class ImageLabState(PageState):
     samples: tuple[str, ...] = param(_IMAGE_SAMPLES, choices=_IMAGE_SAMPLES,
                                      doc="bundled images in the batch")
     camera: bool = param(False, doc="show the camera input")
-    norms: tuple[str, ...] = param(_IMAGE_NORMS, choices=_image_views, doc="views shown side by side")
+    norms: tuple[str, ...] = param(_default_image_views(), choices=_image_views, doc="views shown side by side")
     groups: int = param(3, choices=(1, 3), doc="GroupNorm G in pixel space (C = 3)")
     fgroups: int = param(9, choices=(1, 3, 9, 27), doc="GroupNorm G in feature space (C = 27)")
     rho: float = param(0.5, lo=0.0, hi=1.0, doc="Batch-Instance gate ρ (1 = BN, 0 = IN)")
@@ -249,7 +254,7 @@ class ImageLabState(PageState):
             state = replace(state, samples=tuple(dict.fromkeys(self.samples)))
         if not state.norms:
             notices.append("No norm was selected; showing all of them.")
-            state = replace(state, norms=_IMAGE_NORMS)
+            state = replace(state, norms=_default_image_views())
         return state, notices
 
     def clamp_images(self, n_images: int) -> tuple["ImageLabState", list[str]]:

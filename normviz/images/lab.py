@@ -21,35 +21,13 @@ import numpy as np
 
 from normviz.images import features
 from normviz.images import load as images
+from normviz.images.views import EVAL, all_views, default_views, view_norm  # noqa: F401
 from normviz.norms import NORMS, RunningStats, normalize, normalize_eval, update_running
 
 SIDE = 128  # working size: 128×128 keeps a full rerun of all views well under a second
 EPS = 1e-5
-EVAL = "_eval"  # a view id "<key>_eval" is that norm in eval mode, with running statistics
-
-# The side-by-side views shown by default, in order.
-VIEWS = ("batch", "batch_eval", "layer", "instance", "group", "rms", "batch_instance")
-
-
-def view_norm(view: str) -> tuple[str, bool]:
-    """(registry key, eval mode?) of a view id: "layer" → ("layer", False), "batch_eval" → ("batch", True)."""
-    if view in NORMS:
-        return view, False
-    if view.endswith(EVAL) and view[:-len(EVAL)] in NORMS and _has_eval(NORMS[view[:-len(EVAL)]]):
-        return view[:-len(EVAL)], True
-    raise ValueError(f"Unknown view {view!r}; choose one of {', '.join(all_views())}.")
-
-
-def _has_eval(spec) -> bool:
-    """Norms whose eval mode is a fixed affine map with running statistics (BN and its variants)."""
-    return spec.running_stats and not spec.is_mixture
-
-
-def all_views() -> tuple[str, ...]:
-    """Every view the lab can draw: each activation norm in training mode, then the eval mode of
-    the norms that keep running statistics."""
-    train = tuple(k for k, spec in NORMS.items() if not spec.is_weight)
-    return train + tuple(k + EVAL for k, spec in NORMS.items() if _has_eval(spec))
+# Which views there are (pure, also read by normviz.state): see normviz.images.views.
+VIEWS = default_views()
 
 
 def view_label(view: str, *, groups: int = 3, rho: float = 0.5) -> str:

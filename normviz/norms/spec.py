@@ -85,6 +85,7 @@ class NormSpec:
     dims_why: str = ""
     stat_names: tuple[str, str] = ("μ", "σ²")
     note: str = ""
+    featured: bool = False  # shown by default where the app shows a selection (the image lab's rows)
 
     @property
     def url(self) -> str:

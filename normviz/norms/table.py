@@ -38,7 +38,7 @@ D_MAX = Param("d_max", "d_max", "d_max", "non_negative", 5.0, "d = (μ_B − μ)
 NORMS: dict[str, NormSpec] = {s.key: s for s in [
     NormSpec(
         "batch", "BatchNorm", "BN", "Standardizes each channel with statistics of the whole mini-batch.",
-        family="statistics", kind="activation",
+        family="statistics", featured=True, kind="activation",
         pools="every n, h, w of one channel c", axes=("N", "H", "W"),
         batch_dependent=True, running_stats=True, train_eval=_RUNNING,
         erases="Per image, nothing it can rely on: in training an image's output moves with its batch mates; "
@@ -49,7 +49,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         module="BatchNorm", torch_code="F.batch_norm(x, None, None, training=True, eps={eps})"),
     NormSpec(
         "layer", "LayerNorm", "LN", "Standardizes each sample over all its channels and positions.",
-        family="statistics", kind="activation",
+        family="statistics", featured=True, kind="activation",
         pools="every c, h, w of one sample n", axes=("C", "H", "W"),
         batch_dependent=False, running_stats=False, train_eval=_SAME,
         erases="A global change of one image's contrast and brightness (the same gain and offset on every "
@@ -62,7 +62,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
     NormSpec(
         "instance", "InstanceNorm", "IN",
         "Standardizes each channel of each sample on its own: erases per-image contrast.",
-        family="statistics", kind="activation",
+        family="statistics", featured=True, kind="activation",
         pools="every h, w of one (n, c)", axes=("H", "W"),
         batch_dependent=False, running_stats=False,
         train_eval=_SAME + " (torch's InstanceNorm can also keep running statistics, off by default.)",
@@ -77,7 +77,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
                             "'group' for MLPs."),
     NormSpec(
         "group", "GroupNorm", "GN", "Splits the channels into G groups and standardizes each group of each sample.",
-        family="statistics", kind="activation",
+        family="statistics", featured=True, kind="activation",
         pools="every h, w and the C/G channels of c's group, in one sample n", axes=("C/G", "H", "W"),
         batch_dependent=False, running_stats=False, train_eval=_SAME,
         erases="A change shared by the channels of a group, such as global contrast and brightness; a colour "
@@ -90,7 +90,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
     NormSpec(
         "batch_instance", "Batch-Instance Norm", "BIN",
         "Per channel, a learned gate ρ mixes the outputs of BatchNorm (ρ = 1) and InstanceNorm (ρ = 0).",
-        family="mixture", kind="activation",
+        family="mixture", featured=True, kind="activation",
         pools="BN's set (all n, h, w of c) and IN's set (h, w of one (n, c)): two normalized outputs, mixed",
         axes=("N", "H", "W"), mixes=("batch", "instance"), mix="outputs",
         batch_dependent=True, running_stats=True,
@@ -138,7 +138,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         module="WeightNorm", stat_names=("μ (not used)", "‖v‖²")),
     NormSpec(
         "rms", "RMSNorm", "RMS", "Divides each sample by its root mean square; no mean subtraction.",
-        family="statistics", kind="activation",
+        family="statistics", featured=True, kind="activation",
         pools="every c, h, w of one sample n (mean of squares, not variance)", axes=("C", "H", "W"), centred=False,
         batch_dependent=False, running_stats=False, train_eval=_SAME,
         erases="A global change of one image's contrast (a gain on every value), up to ε; not brightness: nothing "

@@ -46,7 +46,7 @@ __all__ = [
     "WeightNorm", "RMSNorm", "GhostBatchNorm", "BatchRenorm", "WeightStandardization",
     "PositionalNorm", "FilterResponseNorm", "MeanOnlyBatchNorm",
     "make_norm", "normed_layer", "available_norms", "gate_parameters", "clip_gates",
-    "is_gate_param", "norm_gates", "optimizer_param_groups", "COMPOSITES", "MODULES", "TORCH_REFERENCES",
+    "is_gate_param", "norm_gates", "learned_summaries", "optimizer_param_groups", "COMPOSITES", "MODULES", "TORCH_REFERENCES",
 ]
 
 # Weight norm + activation norm pairs the factory builds (any such pair works; these are listed).
@@ -478,6 +478,12 @@ def optimizer_param_groups(model: nn.Module, *, lr: float, weight_decay: float =
     if gates:
         groups.append({"params": gates, "lr": lr * gate_lr_scale, "weight_decay": 0.0})
     return groups
+
+
+def learned_summaries(model: nn.Module) -> list[dict[str, float]]:
+    """For every norm module that learns more than γ, β (its ``learned()``), what it learned, in
+    layer order: e.g. ``[{"mean ρ (1 = BN, 0 = IN)": 0.4}, ...]``. Plain floats: JSON-ready."""
+    return [m.learned() for m in model.modules() if callable(getattr(m, "learned", None))]
 
 
 def norm_gates(model: nn.Module) -> dict[str, dict[str, list[float]]]:

@@ -42,6 +42,10 @@ class BatchInstanceNorm(_RunningNorm):
         super().__init__(num_features, dims=dims, eps=eps, momentum=momentum, affine=affine)
         self.rho = nn.Parameter(torch.ones(self.num_features))
 
+    def learned(self) -> dict[str, float]:
+        """What the layer has learned that the snapshots plot: the mean gate."""
+        return {"mean ρ (1 = BN, 0 = IN)": float(self.rho.detach().mean())}
+
     def clip_(self) -> "BatchInstanceNorm":
         """Project ρ back onto [0, 1] (the official code does this after every step)."""
         with torch.no_grad():
@@ -95,6 +99,10 @@ class SwitchableNorm(_RunningNorm):
         super().__init__(num_features, dims=dims, eps=eps, momentum=momentum, affine=affine)
         self.mean_logits = nn.Parameter(torch.ones(3))
         self.var_logits = nn.Parameter(torch.ones(3))
+
+    def learned(self) -> dict[str, float]:
+        """What the layer has learned that the snapshots plot: the BN share of μ and of σ²."""
+        return {"SN: BN weight for μ": float(self.mean_weights[2]), "SN: BN weight for σ²": float(self.var_weights[2])}
 
     @property
     def mean_weights(self) -> torch.Tensor:

@@ -202,31 +202,28 @@ def bn_figure1(runs) -> go.Figure:
 
 
 def gates_figure(runs) -> go.Figure | None:
-    """Learned mixing over steps: mean BIN ρ per layer (1 = BN, 0 = IN), and SN's BN share of the
-    mean and variance weights per layer. None when no run has gates."""
-    traces = []
+    """What the norms learn beyond γ and β, over steps, one line per run, layer and quantity
+    (Batch-Instance Norm's mean ρ, Switchable Norm's BN weights, ...: each module's
+    ``learned()``). None when no run has any."""
+    traces, names = [], []
     for i, (label, snaps) in enumerate(runs):
         ds = [_d(s) for s in snaps]
+        if not ds or not ds[-1].get("learned"):
+            continue
         x = [d["step"] for d in ds]
-        if ds and ds[-1].get("rho"):
-            for j in range(len(ds[-1]["rho"])):
-                traces.append(go.Scatter(x=x, y=[float(np.mean(d["rho"][j])) for d in ds], mode="lines",
-                                         name=f"{label}: ρ layer {j + 1}",
-                                         line=dict(color=_colour(i), dash=DASHES[j % 4])))
-        if ds and ds[-1].get("sn_mean"):
-            for j in range(len(ds[-1]["sn_mean"])):
-                traces.append(go.Scatter(x=x, y=[d["sn_mean"][j][2] for d in ds], mode="lines",
-                                         name=f"{label}: SN BN mean weight, layer {j + 1}",
-                                         line=dict(color=_colour(i), dash=DASHES[j % 4])))
-                traces.append(go.Scatter(x=x, y=[d["sn_var"][j][2] for d in ds], mode="lines+markers",
-                                         marker=dict(size=4), name=f"{label}: SN BN variance weight, layer {j + 1}",
+        for j, layer in enumerate(ds[-1]["learned"]):
+            for q, name in enumerate(layer):
+                names.append(name)
+                traces.append(go.Scatter(x=x, y=[d["learned"][j][name] if d.get("learned") else None for d in ds],
+                                         mode="lines+markers" if q else "lines", marker=dict(size=4),
+                                         name=f"{label}: {name}, layer {j + 1}",
                                          line=dict(color=_colour(i), dash=DASHES[j % 4])))
     if not traces:
         return None
     fig = go.Figure(traces)
-    fig.update_yaxes(range=[0, 1.02], title_text="weight of the batch statistics")
+    fig.update_yaxes(title_text="learned value")
     fig.update_xaxes(title_text="step")
-    return _layout(fig, "Learned mixing: BIN ρ (1 = BN, 0 = IN) and SN's BN weights", 380)
+    return _layout(fig, "What the norms learn besides γ, β: " + ", ".join(dict.fromkeys(names)), 380)
 
 
 def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:

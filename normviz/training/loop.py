@@ -82,6 +82,7 @@ class Snapshot:
     rho: list[list[float]] | None = None           # BIN ρ per layer (per channel)
     sn_mean: list[list[float]] | None = None       # SN mean weights (IN, LN, BN) per layer
     sn_var: list[list[float]] | None = None        # SN variance weights (IN, LN, BN) per layer
+    learned: list[dict[str, float]] | None = None  # per norm that learns more than γ, β: what it learned
     hist_edges: list[float] = field(default_factory=list)
     diverged: bool = False
     done: bool = False
@@ -189,13 +190,13 @@ def _restore(model, saved):
 
 
 def _gates(model) -> tuple:
-    from normviz.norms.torch_modules import norm_gates
+    from normviz.norms.torch_modules import learned_summaries, norm_gates
 
     gates = norm_gates(model).values()  # in layer order
     rho = [list(map(float, g["rho"])) for g in gates if "rho" in g] or None
     sn_mean = [list(map(float, g["mean_weights"])) for g in gates if "mean_weights" in g] or None
     sn_var = [list(map(float, g["var_weights"])) for g in gates if "var_weights" in g] or None
-    return rho, sn_mean, sn_var
+    return rho, sn_mean, sn_var, learned_summaries(model) or None
 
 
 def _snapshot(model, probe, cfg, Xp, yp, *, step, loss, sec_per_step, elapsed, edges) -> Snapshot:
@@ -233,11 +234,11 @@ def _snapshot(model, probe, cfg, Xp, yp, *, step, loss, sec_per_step, elapsed, e
     unit0 = last[:, 0]  # (N,) for the MLP, (N, H, W) for the CNN
     bn_unit = _summary(unit0, edges, BN_UNIT_LEVELS)[0]
     probe.captured.clear()
-    rho, sn_mean, sn_var = _gates(model)
+    rho, sn_mean, sn_var, learned = _gates(model)
     return Snapshot(step=step, loss=_finite(loss), test_loss=test_loss, test_acc=test_acc,
                     train_mode_acc=train_mode_acc, sec_per_step=sec_per_step, elapsed=elapsed,
                     lr=cfg.effective_lr, layers=layers, bn_unit=bn_unit, rho=rho, sn_mean=sn_mean,
-                    sn_var=sn_var, hist_edges=list(map(float, edges)))
+                    sn_var=sn_var, learned=learned, hist_edges=list(map(float, edges)))
 
 
 def _suggest_lr(lr: float) -> float:
@@ -368,7 +369,7 @@ def run_log_to_rows(snapshots, *, run: str | None = None) -> list[dict]:
 
     Columns: run, step, loss, test_loss, test_acc, train_mode_acc, sec_per_step, elapsed, lr,
     diverged, bn_unit_p15/p50/p85, and per layer ``L{i}_norm_in_{q}`` / ``L{i}_act_in_{q}`` for
-    the 9 quantiles, plus mean BIN ρ and SN weights per layer when present.
+    the 9 quantiles, plus what each norm learned beyond γ, β (``Snapshot.learned``), per layer.
     """
     rows = []
     for s in snapshots:
@@ -384,12 +385,9 @@ def run_log_to_rows(snapshots, *, run: str | None = None) -> list[dict]:
                 row[f"L{i}_norm_in_{label}"] = v
             for label, v in zip(QUANTILE_LABELS, layer["act_input_q"]):
                 row[f"L{i}_act_in_{label}"] = v
-        for i, r in enumerate(d.get("rho") or [], 1):
-            row[f"L{i}_rho_mean"] = float(np.mean(r))
-        for key, name in (("sn_mean", "sn_mean"), ("sn_var", "sn_var")):
-            for i, w in enumerate(d.get(key) or [], 1):
-                for part, v in zip(("IN", "LN", "BN"), w):
-                    row[f"L{i}_{name}_{part}"] = v
+        for i, layer in enumerate(d.get("learned") or [], 1):
+            for name, v in layer.items():
+                row[f"L{i}_{name}"] = v
         rows.append(row)
     return rows
 
