@@ -169,7 +169,9 @@ def _check_param(spec: NormSpec, name: str, value, shape):
     if (v < low).any() or (not inclusive and (v <= low).any()):
         rule = {"positive": "> 0", "at_least_1": "≥ 1", "non_negative": "≥ 0"}[kind]
         raise ValueError(f"{name} must be {rule} ({spec.param(name).help}), got {np.round(v, 4).tolist()}.")
-    return v if kind in ("real", "positive") else float(v[0])
+    if not spec.param(name).per_channel and (v != v[0]).any():
+        raise ValueError(f"{name} is one number for the whole layer, got {np.round(v, 4).tolist()}.")
+    return v if spec.param(name).per_channel else float(v[0])
 
 
 def _check_sets(spec: NormSpec, shape) -> None:

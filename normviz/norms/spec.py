@@ -32,7 +32,8 @@ class Param:
 
     ``kind``: "divisor_C" (a divisor of C, e.g. G), "divisor_N" (a divisor of N), "unit" (a
     value in [0, 1], per channel or shared), "simplex" (3 probabilities), "positive", "at_least_1",
-    "non_negative" or "real". ``low``/``high``/``step`` bound a slider.
+    "non_negative" or "real": one number, or with ``per_channel`` one per channel (or one shared).
+    ``low``/``high``/``step`` bound a slider.
     """
 
     name: str
@@ -44,6 +45,7 @@ class Param:
     low: float | None = None
     high: float | None = None
     step: float | None = None
+    per_channel: bool = False  # a number kind given as one value or one per channel (cleaned to (C,))
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,10 @@ VAR_W = Param("var_weights", "w'", "weights for σ² (IN, LN, BN)", "simplex", (
               "softmaxed importance of the IN, LN and BN variances")
 RUN_MEAN = Param("running_mean", "μ", "running mean μ", "real", 0.0,
                  "the running mean Batch Renorm corrects towards (one value or one per channel)",
-                 low=-3.0, high=3.0, step=0.1)
+                 low=-3.0, high=3.0, step=0.1, per_channel=True)
 RUN_STD = Param("running_std", "σ", "running std σ", "positive", 1.0,
                 "the running standard deviation Batch Renorm corrects towards (one value or one per channel)",
-                low=0.1, high=5.0, step=0.1)
+                low=0.1, high=5.0, step=0.1, per_channel=True)
 R_MAX = Param("r_max", "r_max", "r_max", "at_least_1", 3.0, "r = σ_B/σ is clipped to [1/r_max, r_max]; 1 = BN",
               low=1.0, high=5.0, step=0.25)
 D_MAX = Param("d_max", "d_max", "d_max", "non_negative", 5.0, "d = (μ_B − μ)/σ is clipped to [−d_max, d_max]; 0 = BN",
