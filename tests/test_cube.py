@@ -48,6 +48,7 @@ from normviz.norms import MIXTURES, NORMS, pooling_weights
 from normviz.state import CubeState
 
 ACTIVATION = [k for k, s in NORMS.items() if s.kind != "weight"]
+POOLING = [k for k in ACTIVATION if not NORMS[k].is_elementwise]  # norms that pool a set
 WEIGHT = [k for k, s in NORMS.items() if s.kind == "weight"]
 # N = 1; G = 2 and G = 3 (neither 1 nor C = 6); a non-square map; an odd C with G = C.
 SHAPES = [((1, 6, 3, 3), 3, (0, 4, 2, 1)), ((2, 6, 4, 4), 2, (1, 3, 0, 2)), ((4, 6, 2, 5), 3, (3, 5, 1, 4)),
@@ -182,7 +183,7 @@ def test_in_figure_buttons_switch_between_ln_gn_in_bn(shape, G, index):
         assert str(len(expected(spec, norm))) in b.args[1]["title.text"]
 
 
-@pytest.mark.parametrize("norm", [k for k in ACTIVATION if k not in MIXTURES])
+@pytest.mark.parametrize("norm", [k for k in POOLING if k not in MIXTURES])
 @pytest.mark.parametrize("shape,G,index", SHAPES)
 def test_colour_every_group_draws_exactly_K_groups(norm, shape, G, index):
     spec = spec_for(norm, shape, G, index, colour_all=True)
@@ -276,6 +277,8 @@ def test_sentence_size_matches_the_highlight(norm):
     if norm in MIXTURES:
         for k in MIXTURES[norm]:
             assert f"= {len(expected(spec, k))} values" in text
+    elif NORMS[norm].is_elementwise:
+        assert "pools nothing" in text and len(expected(spec)) == 1
     else:
         assert f"= {len(expected(spec))} values" in text
 

@@ -28,7 +28,7 @@ def texts(at, kind: str) -> list[str]:
 
 
 def bold_sentence(at) -> str:
-    hits = [m for m in texts(at, "markdown") if m.startswith("**") and " values" in m]
+    hits = [m for m in texts(at, "markdown") if m.startswith("**") and (" values" in m or "pools nothing" in m)]
     assert len(hits) == 1, texts(at, "markdown")
     return hits[0].strip("*")
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from normviz.images import lab as image_lab
 from normviz.state import IMAGE_LAB_VIEWS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -66,7 +67,7 @@ def test_erase_readout_numbers():
     charts = at.get("plotly_chart")
     assert len(charts) == 2
     spec = json.loads(charts[0].proto.spec)
-    assert spec["layout"]["yaxis"]["type"] == "log" and len(spec["data"]) == 7
+    assert spec["layout"]["yaxis"]["type"] == "log" and len(spec["data"]) == len(image_lab.VIEWS)
 
 
 def test_coupling_numbers():

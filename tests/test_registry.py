@@ -36,9 +36,9 @@ def params_for(key: str, C: int, rng) -> dict:
             w = rng.uniform(0.1, 1, 3)
             out[p.name] = w / w.sum()
         elif p.kind == "real":
-            out[p.name] = rng.normal(0, 1, C)
+            out[p.name] = rng.normal(0, 1, C) if p.per_channel else float(rng.normal())
         elif p.kind == "positive":
-            out[p.name] = rng.uniform(0.5, 2, C)
+            out[p.name] = rng.uniform(0.5, 2, C) if p.per_channel else float(rng.uniform(0.5, 2))
         else:
             out[p.name] = float(rng.uniform(p.low if p.low is not None else 0, p.high if p.high is not None else 3))
     return out

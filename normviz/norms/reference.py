@@ -108,9 +108,15 @@ def weight_standardization(w, eps=1e-5):
     return ((v - v.mean(axis=1, keepdims=True)) / (v.std(axis=1, ddof=1, keepdims=True) + eps)).reshape(w.shape)
 
 
+def dynamic_tanh(x, eps=1e-5, alpha=0.5):
+    """DyT: tanh(α·x) element by element; no statistics (ε unused)."""
+    return np.tanh(alpha * x)
+
+
 REFERENCES = {
     "batch": batch_norm, "layer": layer_norm, "instance": instance_norm, "group": group_norm,
     "batch_instance": batch_instance_norm, "switchable": switchable_norm, "weight": weight_norm,
     "rms": rms_norm, "ghost_batch": ghost_batch_norm, "batch_renorm": batch_renorm,
     "weight_standardization": weight_standardization, "pono": positional_norm, "frn": filter_response_norm,
+    "dyt": dynamic_tanh,
 }

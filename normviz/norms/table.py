@@ -32,6 +32,9 @@ RUN_STD = Param("running_std", "σ", "running std σ", "positive", 1.0,
                 low=0.1, high=5.0, step=0.1, per_channel=True)
 R_MAX = Param("r_max", "r_max", "r_max", "at_least_1", 3.0, "r = σ_B/σ is clipped to [1/r_max, r_max]; 1 = BN",
               low=1.0, high=5.0, step=0.25)
+ALPHA = Param("alpha", "α", "α (steepness)", "positive", 0.5,
+              "tanh(α·x): small α is almost linear, large α saturates; learned, one scalar per layer",
+              low=0.05, high=5.0, step=0.05)
 D_MAX = Param("d_max", "d_max", "d_max", "non_negative", 5.0, "d = (μ_B − μ)/σ is clipped to [−d_max, d_max]; 0 = BN",
               low=0.0, high=5.0, step=0.25)
 
@@ -225,6 +228,21 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         stat_names=("μ (not used)", "ν² (mean of squares)"),
         dims=(2,), dims_why="Filter Response Norm on MLP features N×C divides each value by √(x² + ε) ≈ |x|, "
                             "leaving only its sign. Use it on conv features (dims=2), or 'rms' for MLPs."),
+    NormSpec(
+        "dyt", "Dynamic Tanh", "DyT",
+        "Replaces the norm by tanh(α·x) with a learned scalar α: no statistics at all.",
+        family="elementwise", kind="activation", featured=True,
+        pools="nothing: every element on its own", axes=(),
+        batch_dependent=False, running_stats=False,
+        train_eval="The same in training and eval: a fixed function of each value, no statistics.",
+        erases="Nothing per image: no statistic, so a change of contrast, brightness or colour passes through; "
+               "large values are squashed towards ±1 (bright, high-contrast parts saturate), small ones pass "
+               "almost linearly, scaled by α.",
+        erases_why="tanh(α·x) looks at each value alone: nothing about the image, the batch or the channel "
+                   "enters it.",
+        paper="Zhu, Chen, He, LeCun & Liu 2025", arxiv="2503.10622",
+        formula=r"\hat x = \tanh(\alpha\, x),\quad \alpha \text{ learned (one scalar)},\quad " + _AFFINE,
+        params=(ALPHA,), module="DynamicTanh", stat_names=("μ (none)", "σ² (none)")),
 ]}
 
 ACTIVATION_NORMS = tuple(k for k, s in NORMS.items() if s.kind == "activation")

@@ -44,7 +44,7 @@ from normviz.validate import check_batch_values, check_groups, check_spatial_val
 __all__ = [
     "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm", "BatchInstanceNorm", "SwitchableNorm",
     "WeightNorm", "RMSNorm", "GhostBatchNorm", "BatchRenorm", "WeightStandardization",
-    "PositionalNorm", "FilterResponseNorm", "MeanOnlyBatchNorm",
+    "PositionalNorm", "FilterResponseNorm", "DynamicTanh", "MeanOnlyBatchNorm",
     "make_norm", "normed_layer", "available_norms", "gate_parameters", "clip_gates",
     "is_gate_param", "norm_gates", "learned_summaries", "optimizer_param_groups", "COMPOSITES", "MODULES", "TORCH_REFERENCES",
 ]
@@ -269,6 +269,38 @@ class FilterResponseNorm(_ActivationNorm):
 
 
 
+class DynamicTanh(_ActivationNorm):
+    r"""Dynamic Tanh, DyT (Zhu, Chen, He, LeCun & Liu 2025): a norm layer's replacement with no statistics.
+
+    .. math::  y = \gamma_c \tanh(\alpha x) + \beta_c
+
+    α is one learned scalar per layer (init ``alpha``, 0.5 as the paper's default for most
+    models); γ, β per channel. Works on MLP and conv features alike: nothing is pooled.
+
+    Shape:
+        Input (N, C) or (N, C, H, W); output the same. ``alpha``: a scalar parameter.
+    """
+
+    key = "dyt"
+    reference_name = "torch.tanh(α·x)"
+
+    @staticmethod
+    def reference(x, eps=1e-5, alpha=0.5):
+        return torch.tanh(float(alpha) * x)
+
+    def __init__(self, num_features: int, *, dims: int = 2, eps: float = 1e-5, affine: bool = True,
+                 alpha: float = 0.5):
+        super().__init__(num_features, dims=dims, eps=eps, affine=affine)
+        self.alpha = nn.Parameter(torch.tensor(float(alpha)))
+
+    def learned(self) -> dict[str, float]:
+        return {"DyT: α": float(self.alpha.detach())}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._check(x)
+        return self._affine(torch.tanh(self.alpha * x))
+
+
 # --------------------------------------------------------------------------------------------
 # Weight-side norms: wrappers of a Linear / Conv2d
 
@@ -369,7 +401,7 @@ class WeightStandardization(nn.Module):
 # Every registry key's module, by key; the torch reference op of each, by key.
 MODULES: dict[str, type] = {cls.key: cls for cls in (
     BatchNorm, LayerNorm, InstanceNorm, GroupNorm, BatchInstanceNorm, SwitchableNorm, WeightNorm, RMSNorm,
-    GhostBatchNorm, BatchRenorm, WeightStandardization, PositionalNorm, FilterResponseNorm)}
+    GhostBatchNorm, BatchRenorm, WeightStandardization, PositionalNorm, FilterResponseNorm, DynamicTanh)}
 TORCH_REFERENCES = {key: cls.reference for key, cls in MODULES.items()}
 _WEIGHT_WRAPPERS = {key: cls for key, cls in MODULES.items() if NORMS[key].is_weight}
 
