@@ -353,6 +353,34 @@ def test_batch_renorm_corrects_and_tracks_std_with_stop_gradient():
     np.testing.assert_allclose(xt.grad.numpy(), xb.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
+def test_renorm_warmup_follows_the_papers_schedule():
+    w = M.RenormWarmup.paper()
+    assert w.bounds(0) == w.bounds(5000) == (1.0, 0.0)       # BN during the hold
+    r, d = w.bounds(25000)
+    assert d == 5.0 and r == pytest.approx(1 + 2 * 20000 / 35000)  # d_max full at 25k, r_max on its way
+    assert w.bounds(40000) == w.bounds(10**6) == (3.0, 5.0)
+    rs, ds = zip(*(w.bounds(t) for t in range(0, 45000, 500)))
+    assert list(rs) == sorted(rs) and list(ds) == sorted(ds)  # never tightens again
+    s = M.RenormWarmup.scaled(3000)
+    assert (s.hold, s.d_end, s.r_end) == (188, 938, 1500)  # 1/16, 5/16, 1/2 of the run
+    with pytest.raises(ValueError, match="hold < r_end"):
+        M.RenormWarmup(hold=10, r_end=5, d_end=20)
+
+
+def test_batch_renorm_under_warmup_is_batchnorm_until_the_hold_ends():
+    """With wrong running statistics, a warm-up module equals BN during the hold, then corrects."""
+    x = _x((5, 3, 2, 2), seed=24) * 3 + 2  # far from the initial running μ = 0, σ = 1
+    brn = _module("batch_renorm", 3, 2, r_max=3.0, d_max=5.0)
+    brn.warmup = M.RenormWarmup(hold=2, r_end=4, d_end=3)
+    bn = _module("batch", 3, 2)
+    outs = [(_run(brn, x), _run(bn, x), brn.learned()) for _ in range(5)]
+    for i in (0, 1):
+        np.testing.assert_allclose(outs[i][0], outs[i][1], rtol=1e-10, atol=1e-10)
+        assert outs[i][2] == {"Batch Renorm r_max": 1.0, "Batch Renorm d_max": 0.0}
+    assert np.abs(outs[3][0] - outs[3][1]).max() > 1e-3  # step 3: d_max = 5, r_max = 2: corrected
+    assert int(brn.num_batches_tracked) == 5 and brn.bounds() == (3.0, 5.0)
+
+
 # --------------------------------------------------------------------------------------------
 # Weight Norm and Weight Standardization
 

@@ -155,3 +155,17 @@ def test_the_numpy_reference_never_needs_torch():
             "print(all(np.allclose(normalize(x, k), REFERENCES[k](x)) for k in ('batch', 'layer', 'pono')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_every_formula_links_to_the_glossary_entries_it_uses():
+    from normviz.glossary import GLOSSARY, symbols_in
+
+    anchors = [s.anchor for s in GLOSSARY]
+    assert len(set(anchors)) == len(anchors)
+    for key, spec in NORMS.items():
+        used = {s.anchor for s in symbols_in(spec.formula)}
+        assert "x" in used, key
+        assert (("gamma" in used) and ("beta" in used)) or spec.is_weight, f"{key}: affine step"
+    assert {s.anchor for s in symbols_in(NORMS["batch_renorm"].formula)} >= {"r", "d", "mu", "sigma2"}
+    assert "G" in {s.anchor for s in symbols_in(NORMS["group"].formula)}
+    assert "w" not in {s.anchor for s in symbols_in(NORMS["batch"].formula)}  # the letter w of "n, h, w" is no weight

@@ -209,7 +209,7 @@ def test_run_log_rows_and_csv(short_run):
     assert buf.getvalue().count("\n") == len(rows) + 1
 
 
-@pytest.mark.parametrize("norm, model", [("batch", "mlp"), ("group", "cnn"), ("switchable", "cnn")])
+@pytest.mark.parametrize("norm, model", [("batch", "mlp"), ("group", "cnn"), ("switchable", "cnn"), ("batch_renorm", "mlp")])
 def test_pytorch_snippet_runs(norm, model, capsys):
     cfg = TrainConfig(norm=norm, model=model, steps=3, batch_size=16, init_std=None if model == "cnn" else 0.1)
     code = pytorch_snippet(cfg)
@@ -217,6 +217,7 @@ def test_pytorch_snippet_runs(norm, model, capsys):
     exec(code, {"__name__": "snippet"})
     out = capsys.readouterr().out
     assert "test accuracy" in out
+    assert ("RenormWarmup.scaled(3)" in code) == (norm == "batch_renorm")
 
 
 def test_bn_figure1_claim_over_two_seeds():
@@ -245,3 +246,17 @@ def test_figures_have_titles_axes_and_one_trace_group_per_run(short_run):
     hm = training_figures.histogram_heatmap_figure(runs)
     assert sum(t.type == "heatmap" for t in hm.data) == 2 * SHORT.depth
     assert training_figures.gates_figure(runs) is None
+
+
+def test_batch_renorm_runs_warm_up_unless_told_not_to():
+    from normviz.norms.torch_modules import RenormWarmup
+    from normviz.training.models import build_model
+
+    cfg = TrainConfig(norm="batch_renorm", steps=160, log_every=80)
+    warm = [m.warmup for m in build_model(cfg).modules() if hasattr(m, "warmup")]
+    assert warm == [RenormWarmup.scaled(160)] * cfg.depth
+    assert all(m.warmup is None for m in build_model(cfg.replace(renorm_warmup=False)).modules() if hasattr(m, "warmup"))
+    # The run reports the bounds in force: BN's at step 0, the full correction at the end.
+    snaps = list(train(cfg))
+    assert snaps[0].learned[0]["Batch Renorm r_max"] == 1.0 and snaps[0].learned[0]["Batch Renorm d_max"] == 0.0
+    assert snaps[-1].learned[0]["Batch Renorm r_max"] == 3.0 and snaps[-1].learned[0]["Batch Renorm d_max"] == 5.0

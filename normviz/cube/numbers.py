@@ -576,6 +576,18 @@ def pytorch_snippet(spec: CubeSpec, source: str = "random", seed: int = 0, x: np
     return "\n".join(lines) + "\n"
 
 
+def uncorrected(spec: CubeSpec, x: np.ndarray) -> tuple[str, float] | None:
+    """For a norm that corrects its statistics with running ones (Batch Renorm): the plain norm
+    that pools the same set, and max |x̂ − x̂_plain| on ``x``. None for other norms."""
+    ns = spec.norm_spec
+    if ns.kind != "stateful":
+        return None
+    plain = next(k for k, s in NORMS.items() if s.axes == ns.axes and s.kind == "activation" and s.family == ns.family)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = np.abs(element_stats(spec, x).x_hat - normalize(x, plain, eps=spec.eps))
+    return NORMS[plain].name, float(np.nanmax(diff))
+
+
 def legal_groups(C: int) -> list[int]:
     """The G a GroupNorm over C channels accepts (the divisors of C)."""
     return divisors(C)

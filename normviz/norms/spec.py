@@ -83,6 +83,9 @@ class NormSpec:
     params: tuple[Param, ...] = field(default=())
     module: str | None = None
     torch_code: str = ""
+    # The torch.nn module a script puts after a layer, for dims 1 and 2 ("" where torch.nn has none);
+    # {c} is the width, {G} the groups. Used by the training lab's "PyTorch code" export.
+    torch_nn: tuple[str, str] = ("", "")
     dims: tuple[int, ...] = (1, 2)
     dims_why: str = ""
     stat_names: tuple[str, str] = ("μ", "σ²")

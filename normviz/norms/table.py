@@ -49,7 +49,8 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         erases_why="its statistics are the batch's (or, in eval, fixed averages), never one image's own.",
         paper="Ioffe & Szegedy 2015", arxiv="1502.03167",
         formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } n, h, w \text{ of channel } c\},\quad " + _AFFINE,
-        module="BatchNorm", torch_code="F.batch_norm(x, None, None, training=True, eps={eps})"),
+        module="BatchNorm", torch_code="F.batch_norm(x, None, None, training=True, eps={eps})",
+        torch_nn=("nn.BatchNorm1d({c})", "nn.BatchNorm2d({c})")),
     NormSpec(
         "layer", "LayerNorm", "LN", "Standardizes each sample over all its channels and positions.",
         family="statistics", featured=True, kind="activation",
@@ -61,7 +62,8 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
                    "shared by all of them cancel.",
         paper="Ba, Kiros & Hinton 2016", arxiv="1607.06450",
         formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } c, h, w \text{ of sample } n\},\quad " + _AFFINE,
-        module="LayerNorm", torch_code="F.layer_norm(x, ({C}, {H}, {W}), eps={eps})"),
+        module="LayerNorm", torch_code="F.layer_norm(x, ({C}, {H}, {W}), eps={eps})",
+        torch_nn=("nn.LayerNorm({c})", "nn.GroupNorm(1, {c})")),
     NormSpec(
         "instance", "InstanceNorm", "IN",
         "Standardizes each channel of each sample on its own: erases per-image contrast.",
@@ -75,6 +77,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         paper="Ulyanov, Vedaldi & Lempitsky 2016", arxiv="1607.08022",
         formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } h, w \text{ of } (n, c)\},\quad " + _AFFINE,
         module="InstanceNorm", torch_code="F.instance_norm(x, eps={eps})",
+        torch_nn=("", "nn.InstanceNorm2d({c}, affine=True)"),
         dims=(2,), dims_why="InstanceNorm needs spatial positions (dims=2): on MLP features N×C each (n, c) is a "
                             "single number, so its mean is the value itself and the output is 0. Use 'layer' or "
                             "'group' for MLPs."),
@@ -89,7 +92,8 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         paper="Wu & He 2018", arxiv="1803.08494",
         formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } h, w \text{ of the } C/G \text{ channels of } c"
                 r"\text{'s group, sample } n\},\quad " + _AFFINE,
-        params=(GROUPS,), module="GroupNorm", torch_code="F.group_norm(x, {groups}, eps={eps})"),
+        params=(GROUPS,), module="GroupNorm", torch_code="F.group_norm(x, {groups}, eps={eps})",
+        torch_nn=("nn.GroupNorm({G}, {c})", "nn.GroupNorm({G}, {c})")),
     NormSpec(
         "batch_instance", "Batch-Instance Norm", "BIN",
         "Per channel, a learned gate ρ mixes the outputs of BatchNorm (ρ = 1) and InstanceNorm (ρ = 0).",
@@ -150,7 +154,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
         paper="Zhang & Sennrich 2019", arxiv="1910.07467",
         formula=r"\hat x = \frac{x}{\sqrt{\tfrac{1}{|S|}\sum_{S} x^2 + \epsilon}},\quad S = \{\text{all } c, h, w "
                 r"\text{ of sample } n\},\quad " + _AFFINE,
-        module="RMSNorm", torch_code="F.rms_norm(x, ({C}, {H}, {W}), eps={eps})",
+        module="RMSNorm", torch_code="F.rms_norm(x, ({C}, {H}, {W}), eps={eps})", torch_nn=("nn.RMSNorm({c})", ""),
         stat_names=("μ (not used)", "ν² (mean of squares)")),
     NormSpec(
         "ghost_batch", "Ghost BatchNorm", "GBN", "BatchNorm computed separately on small 'ghost' chunks of the batch.",

@@ -37,13 +37,14 @@ from normviz.norms.torch_running import (
     BatchRenorm,
     GhostBatchNorm,
     MeanOnlyBatchNorm,
+    RenormWarmup,
     SwitchableNorm,
 )
 from normviz.validate import check_batch_values, check_groups, check_spatial_values
 
 __all__ = [
     "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm", "BatchInstanceNorm", "SwitchableNorm",
-    "WeightNorm", "RMSNorm", "GhostBatchNorm", "BatchRenorm", "WeightStandardization",
+    "WeightNorm", "RMSNorm", "GhostBatchNorm", "BatchRenorm", "RenormWarmup", "WeightStandardization",
     "PositionalNorm", "FilterResponseNorm", "DynamicTanh", "MeanOnlyBatchNorm",
     "make_norm", "normed_layer", "available_norms", "gate_parameters", "clip_gates",
     "is_gate_param", "norm_gates", "learned_summaries", "optimizer_param_groups", "COMPOSITES", "MODULES", "TORCH_REFERENCES",
@@ -513,8 +514,9 @@ def optimizer_param_groups(model: nn.Module, *, lr: float, weight_decay: float =
 
 
 def learned_summaries(model: nn.Module) -> list[dict[str, float]]:
-    """For every norm module that learns more than γ, β (its ``learned()``), what it learned, in
-    layer order: e.g. ``[{"mean ρ (1 = BN, 0 = IN)": 0.4}, ...]``. Plain floats: JSON-ready."""
+    """For every norm module with a ``learned()``, in layer order: what it learned beyond γ, β, or
+    where a scheduled bound stands (Batch Renorm's r_max, d_max during its warm-up), e.g.
+    ``[{"mean ρ (1 = BN, 0 = IN)": 0.4}, ...]``. Plain floats: JSON-ready."""
     return [m.learned() for m in model.modules() if callable(getattr(m, "learned", None))]
 
 

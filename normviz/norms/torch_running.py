@@ -4,6 +4,8 @@ Part of ``normviz.norms.torch_modules`` (which re-exports every class); see its 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -238,6 +240,53 @@ class GhostBatchNorm(_RunningNorm):
         return f"{super().extra_repr()}, ghost_size={self.ghost_size}"
 
 
+@dataclass(frozen=True)
+class RenormWarmup:
+    r"""Batch Renorm's warm-up: plain BN first, then the clip bounds relax linearly.
+
+    .. math::  r_{max}(t) = 1 + (R - 1)\,\mathrm{ramp}(t; h, t_r),\quad
+               d_{max}(t) = D\,\mathrm{ramp}(t; h, t_d),\quad
+               \mathrm{ramp}(t; h, e) = \mathrm{clip}\!\left(\frac{t - h}{e - h}, 0, 1\right)
+
+    ``t`` counts training batches from 0. The paper (Ioffe 2017, §4, Inception-v3) holds r_max = 1,
+    d_max = 0 (exactly BN) for h = 5 000 steps, reaches R = 3 at t_r = 40 000 and D = 5 at
+    t_d = 25 000. Why a warm-up: the running μ, σ start at 0, 1 and are wrong at first, and
+    correcting towards wrong statistics would hurt; by the end of the hold they are good.
+    """
+
+    hold: int
+    r_end: int
+    d_end: int
+    r_max: float = 3.0
+    d_max: float = 5.0
+
+    def __post_init__(self):
+        if not 0 <= self.hold < min(self.r_end, self.d_end) or self.r_max < 1 or self.d_max < 0:
+            raise ValueError(f"A warm-up needs 0 ≤ hold < r_end, d_end, r_max ≥ 1 and d_max ≥ 0, got {self}.")
+
+    @classmethod
+    def paper(cls) -> "RenormWarmup":
+        """The paper's schedule in its own steps."""
+        return cls(hold=5000, r_end=40000, d_end=25000)
+
+    @classmethod
+    def scaled(cls, steps: int) -> "RenormWarmup":
+        """The paper's schedule shrunk so r_max reaches 3 at half of a ``steps``-step run.
+
+        The proportions stay the paper's (BN for the first 1/16 of the run, d_max full at 5/16,
+        r_max at 1/2), so the second half of the run trains with the full correction.
+        """
+        f = steps / 80000
+        return cls(hold=max(1, round(5000 * f)), r_end=max(3, round(40000 * f)), d_end=max(2, round(25000 * f)))
+
+    def bounds(self, step: int) -> tuple[float, float]:
+        """(r_max, d_max) at training batch ``step`` (0-based)."""
+        def ramp(end):
+            return min(max((step - self.hold) / (end - self.hold), 0.0), 1.0)
+
+        return 1.0 + (self.r_max - 1.0) * ramp(self.r_end), self.d_max * ramp(self.d_end)
+
+
 class BatchRenorm(_ActivationNorm):
     r"""Batch Renormalization (Ioffe 2017): BN corrected towards the running statistics.
 
@@ -248,15 +297,17 @@ class BatchRenorm(_ActivationNorm):
     σ_B = √(biased var_B + ε); sg = stop-gradient (r and d are constants for autograd).
     Running buffers are the mean μ (``running_mean``, init 0) and the **std** σ
     (``running_std``, init 1), updated ``μ ← μ + p(μ_B − μ)``, ``σ ← σ + p(σ_B − σ)``.
-    Eval: ``y = γ (x − μ)/σ + β``. r_max = 1, d_max = 0 is exactly BN in training. Defaults
-    r_max = 1.5, d_max = 0.5 (the GN paper's small-batch setting; the Batch Renorm paper ramps
-    them up from 1, 0 to 3, 5 over thousands of steps, longer than a lab run).
+    Eval: ``y = γ (x − μ)/σ + β``. r_max = 1, d_max = 0 is exactly BN in training. Fixed bounds
+    default to r_max = 1.5, d_max = 0.5 (the GN paper's small-batch setting). With ``warmup`` set
+    (a :class:`RenormWarmup`), the bounds follow that schedule instead, indexed by
+    ``num_batches_tracked``: the paper's BN-first warm-up, r_max 1 → 3, d_max 0 → 5.
 
     Shape:
         Input (N, C) or (N, C, H, W); output the same.
     """
 
     key = "batch_renorm"
+    warmup: "RenormWarmup | None" = None  # set per instance (training.models does, from TrainConfig.renorm_warmup)
     reference_name = "F.batch_norm(training=True)·r + d, r and d from the running statistics"
 
     @staticmethod
@@ -283,17 +334,29 @@ class BatchRenorm(_ActivationNorm):
         self.register_buffer("running_std", torch.ones(self.num_features))
         self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
 
+    def bounds(self) -> tuple[float, float]:
+        """(r_max, d_max) for the next training batch: the warm-up's at this step, else the fixed ones."""
+        if self.warmup is None:
+            return self.r_max, self.d_max
+        return self.warmup.bounds(int(self.num_batches_tracked))
+
+    def learned(self) -> dict[str, float]:
+        """The clip bounds in force (they move during a warm-up)."""
+        r_max, d_max = self.bounds()
+        return {"Batch Renorm r_max": r_max, "Batch Renorm d_max": d_max}
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
         if not self.training:
             return self._affine((x - self._view(self.running_mean, x)) / self._view(self.running_std, x))
         check_batch_values(self._shape4(x), what="Batch Renorm")
+        r_max, d_max = self.bounds()
         dims = _reduce_dims(x)
         mu_b = x.mean(dim=dims)
         sigma_b = torch.sqrt(x.var(dim=dims, unbiased=False) + self.eps)
         with torch.no_grad():
-            r = (sigma_b / self.running_std).clamp(1 / self.r_max, self.r_max)
-            d = ((mu_b - self.running_mean) / self.running_std).clamp(-self.d_max, self.d_max)
+            r = (sigma_b / self.running_std).clamp(1 / r_max, r_max)
+            d = ((mu_b - self.running_mean) / self.running_std).clamp(-d_max, d_max)
             _ema_(self.running_mean, mu_b, self.momentum)
             _ema_(self.running_std, sigma_b, self.momentum)
             self.num_batches_tracked += 1

@@ -66,6 +66,7 @@ class TrainConfig:
     depth: int = 3               # hidden layers
     groups: int | None = None    # G of GroupNorm (must divide the width); default: largest divisor ≤ 8
     ghost_size: int = 4          # ghost batch size of Ghost BN
+    renorm_warmup: bool = True   # Batch Renorm: the paper's warm-up scaled to the run (RenormWarmup.scaled)
     log_every: int = 50          # steps between snapshots
     n_probe: int = 128           # probe batch for the distributions: the first n_probe test images
     hist_bins: int = 40

@@ -55,7 +55,17 @@ def build_model(cfg: TrainConfig):
             elif base == "bias" and p.dim() == 1 and not _is_norm_param(model, name):
                 p.zero_()
     _reset_weight_norm_gain(model)
+    _schedule_warmups(model, cfg)
     return model
+
+
+def _schedule_warmups(model, cfg: TrainConfig) -> None:
+    # A norm whose training bounds follow a warm-up (Batch Renorm) has a ``warmup`` attribute.
+    from normviz.norms.torch_modules import RenormWarmup
+
+    for m in model.modules():
+        if hasattr(m, "warmup"):
+            m.warmup = RenormWarmup.scaled(cfg.steps) if cfg.renorm_warmup else None
 
 
 def _is_norm_param(model, name: str) -> bool:
