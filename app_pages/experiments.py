@@ -14,6 +14,8 @@ import streamlit as st
 import time
 
 from normviz.experiments import EXPERIMENTS, QUESTIONS
+from normviz.experiments.evidence import alt_text, evidence_figure
+from normviz.experiments.seeds import claim_count, facts, headline_table
 from normviz.numerics import rerun_line
 from normviz.state import ExperimentsState
 from app_pages.kit import (session_owner, show_locks, show_notices, state_from_widgets, training_service,
@@ -80,31 +82,49 @@ def paper_tables(spec) -> None:
 
 
 def shipped(spec, state) -> None:
-    """The precomputed results: verdict per seed, how they were made, figures of one seed."""
+    """The precomputed results at a glance: the claim and each fact counted over the seeds, the
+    numbers with one column per seed, how they were made, and the figures of one seed."""
     doc = spec.precomputed()
     if doc is None:
         st.info("No shipped results for this experiment: press **Run** below (it takes "
                 f"about {spec.full_seconds:.0f} s on 2 CPU cores).")
         return
-    runs = doc["runs"]
-    for seed, run in runs.items():
-        verdict(run["claim"]["holds"], run["claim"]["sentence"],
-                "Shipped results" + ("" if seed == "all" else f", seed {seed}"))
-    with st.expander("How these results were made"):
+    held, n = claim_count(doc)
+    counted = f"**Shipped results: the claim holds in {held} of {n} seeds.** {spec.claim_text}"
+    (st.success if held == n else st.error if held == 0 else st.warning)(
+        counted, icon=":material/check_circle:" if held == n else ":material/cancel:" if held == 0 else ":material/contrast:")
+    found = facts(spec, doc)
+    if found:
+        st.markdown("  \n".join(f"{i}. {':green[●]' if f.all else ':red[✕]' if f.none else ':orange[◐]'} {f.sentence()}"
+                                for i, f in enumerate(found, 1)))
+        st.plotly_chart(evidence_figure(spec, doc), key=k_(f"evidence:{spec.key}"), config=PLOT_CONFIG,
+                        alt=alt_text(spec, doc), theme=None)
+    cols, rows = headline_table(spec, doc)
+    if rows:
+        st.dataframe(pd.DataFrame(rows, columns=cols), hide_index=True, width="stretch")
+    with st.expander("Each seed's claim in words, and how these results were made"):
+        for seed, run in doc["runs"].items():
+            st.markdown(f"**Seed {seed}** ({'holds' if run['claim']['holds'] else 'does not hold'}): "
+                        f"{run['claim']['sentence']}")
         secs = doc.get("seconds") or {}
         st.markdown(f"- command: `{doc.get('made_by', '')}`\n"
                     f"- seeds: {', '.join(map(str, doc.get('seeds', [])))}; date: {doc.get('date', '?')}\n"
-                    f"- seconds per seed: {', '.join(f'{k}: {v}' for k, v in secs.items())}\n"
+                    f"- seconds per seed: {', '.join(f'{kk}: {v}' for kk, v in secs.items())}\n"
                     f"- machine: {doc.get('machine', '?')}")
+        st.caption(rerun_line(doc.get("numerics")))
         if doc.get("how"):
             st.caption(doc["how"])
         st.download_button("Download these results (JSON)", json.dumps(doc, indent=1),
                            file_name=f"normviz-{spec.key}.json", mime="application/json", key=k("dl_shipped"))
-    seeds = list(runs)
+    seeds = list(doc["runs"])
     shown = str(state.seed) if str(state.seed) in seeds else seeds[0]
     if len(seeds) > 1:
         st.caption(f"Figures of seed {shown} (set the seed below to {', '.join(seeds)} to see another).")
-    show_figures(spec, runs[shown]["results"], f"shipped:{spec.key}:{shown}")
+    show_figures(spec, doc["runs"][shown]["results"], f"shipped:{spec.key}:{shown}")
+
+
+def k_(name: str) -> str:
+    return f"{P}:{name}"
 
 
 def live(spec, state) -> None:

@@ -32,9 +32,14 @@ def test_each_experiment_renders(key):
     assert at.selectbox(key="experiments.exp").value == key
     assert any(spec.look_for in i.value for i in at.info)
     doc = spec.precomputed()
-    verdicts = [s.value for s in at.success] + [e.value for e in at.error]
-    if doc is not None:  # shipped results shown at once: a verdict per seed and their figures
-        assert sum("Shipped results" in v for v in verdicts) == len(doc["runs"])
+    verdicts = [s.value for s in at.success] + [e.value for e in at.error] + [w.value for w in at.warning]
+    if doc is not None:  # shipped results shown at once: the claim counted over the seeds, facts, figures
+        from normviz.experiments.seeds import claim_count, facts
+
+        held, n = claim_count(doc)
+        assert sum(f"the claim holds in {held} of {n} seeds" in v for v in verdicts) == 1
+        text = " ".join(m.value for m in at.markdown)
+        assert all(f.sentence() in text for f in facts(spec, doc))  # every fact, with its seed count
         charts = at.get("plotly_chart")
         assert len(charts) >= 1 and all(json.loads(c.proto.spec)["data"] for c in charts)
     assert [b.label for b in at.button if "run" in b.label.lower()][:2] == [
@@ -72,7 +77,7 @@ def test_guide_answers_each_question_with_links():
     keys = [k for g in GUIDE for k in g.experiments]
     assert len(links) == len(keys)
     text = " ".join(m.value for m in at.markdown)
-    assert "Shipped results" in text  # numbers from the shipped files are on the page
+    assert "shipped seeds" in text and all(g.recommendation in text for g in GUIDE)
 
 
 def test_teacher_lock_hides_the_experiment_choice():

@@ -35,14 +35,14 @@ def test_shipped_data_says_how_it_was_made(sweep):
         assert not c["diverged"]
 
 
-def test_gn_is_flat_across_batch_sizes(sweep):
-    spread = claims(sweep)["gn_spread"]
-    assert spread <= 1.5, f"GN eval error spread {spread:.2f} points"
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gn_is_flat_and_bn_falls_off_a_cliff_at_batch_two_in_every_seed(sweep, seed):
+    from normviz.experiments.gn_figure1 import BN_CLIFF, GN_FLAT
 
-
-def test_bn_eval_error_collapses_at_batch_two(sweep):
-    drop = claims(sweep)["bn_drop"]
-    assert drop >= 10, f"BN eval error at batch 2 only {drop:.2f} points worse than at 64"
+    one = {**sweep, "seeds": [seed], "cells": [c for c in sweep["cells"] if c["seed"] == seed]}
+    c = claims(one)
+    assert c["gn_spread"] <= GN_FLAT, f"seed {seed}: GN eval error spread {c['gn_spread']:.2f} points"
+    assert c["bn_drop"] >= BN_CLIFF, f"seed {seed}: BN at batch 2 only {c['bn_drop']:.2f} points worse than at 64"
 
 
 def test_cell_config_holds_samples_and_scales_lr():

@@ -11,6 +11,11 @@ and ends with its ``SPEC = Experiment(...)``; ``normviz.experiments`` only colle
 - ``claim(results) -> (holds, sentence)``: whether the claim holds, and a sentence built from
   the measured numbers.
 - ``figure(results) -> list[plotly Figure]``.
+- ``headline(results) -> dict[str, float]`` (optional): the run's key numbers, by name; pages
+  show them as a table with one column per shipped seed.
+- ``facts(results) -> list[tuple[str, bool]]`` (optional): every qualitative comparison the
+  experiment's text makes ("LN beats shared BN at batch 32"), measured on one run. Pages say in
+  how many shipped seeds each holds (``normviz.experiments.seeds``), never one seed alone.
 
 Modules import torch, scikit-learn and plotly inside their functions, so collecting the
 registry stays cheap.
@@ -84,6 +89,9 @@ class Experiment:
     related: tuple[str, ...] = ()  # other pages, e.g. ("training_lab",)
     notes: str = ""  # caveats the page states plainly
     load_fn: Callable[[], dict | None] | None = None  # loads the shipped results when they live elsewhere
+    headline_fn: Callable[[dict], dict] | None = None  # the run's key numbers, by name
+    facts_fn: Callable[[dict], list] | None = None  # the comparisons the text makes: (statement, holds)
+    recommendation: str = ""  # what to do, in one line (from the papers and, where it says so, our runs)
     # How the shipped results are made (normviz.numerics): "portable" reproduces bit for bit on any
     # x86-64 CPU; "native" for experiments whose results are timings of this CPU's fast kernels.
     numerics: str = "portable"
@@ -109,6 +117,12 @@ class Experiment:
             return []
         figs = self.figure_fn(results)
         return list(figs) if isinstance(figs, (list, tuple)) else [figs]
+
+    def headline(self, results: dict) -> dict:
+        return dict(self.headline_fn(results)) if self.headline_fn else {}
+
+    def facts(self, results: dict) -> list[tuple[str, bool]]:
+        return [(str(t), bool(h)) for t, h in self.facts_fn(results)] if self.facts_fn else []
 
     @property
     def data_path(self) -> Path:

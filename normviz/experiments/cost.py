@@ -204,6 +204,35 @@ def claim(results: dict) -> tuple[bool, str]:
     return holds, text
 
 
+def _beyond_noise(rows: dict, a: str, b: str) -> bool:
+    """a's training step is slower than b's beyond the noise: a's quartiles lie above b's."""
+    return rows[a]["train_ratio_quartiles"][0] > rows[b]["train_ratio_quartiles"][1]
+
+
+def headline(results: dict) -> dict:
+    rows = results["rows"]
+    keys = [n for n in results["norms"] if n in rows and n != "none"]
+    out = {f"{SHORT.get(n, n)}: time per step / no norm": round(rows[n]["train_ratio"], 2) for n in keys}
+    out.update({f"{SHORT.get(n, n)}: activation memory / no norm": round(rows[n]["memory_ratio"], 2) for n in keys})
+    return out
+
+
+def facts(results: dict) -> list:
+    rows = results["rows"]
+    act = [n for n in results["norms"] if n in NORMS and NORMS[n].family != "weights"]
+    cheapest = min(act, key=lambda n: rows[n]["train_ratio"])
+    return [
+        ("Every norm that divides activations by a statistic needs at least 1.5× the activation memory of no norm",
+         all(rows[n]["memory_ratio"] >= 1.5 for n in act)),
+        ("Weight Norm needs at most 1.1× the activation memory of no norm", rows["weight"]["memory_ratio"] <= 1.1),
+        ("BatchNorm's step is slower than no norm's beyond the timing noise", _beyond_noise(rows, "batch", "none")),
+        ("Switchable Norm's step is slower than BatchNorm's beyond the timing noise",
+         _beyond_noise(rows, "switchable", "batch")),
+        ("Some activation norm is cheaper per step than BN beyond the timing noise (see the table for which)",
+         cheapest != "batch" and _beyond_noise(rows, "batch", cheapest)),
+    ]
+
+
 SHORT = {"none": "none", "batch": "BN", "layer": "LN", "instance": "IN", "group": "GN", "batch_instance": "BIN",
          "switchable": "SN", "weight": "WN", "rms": "RMS", "ghost_batch": "Ghost BN", "batch_renorm": "BRN",
          "weight_standardization": "WS", "pono": "PONO", "frn": "FRN", "weight+mean_only": "WN+mean-only",
@@ -256,9 +285,11 @@ SPEC = Experiment(
         columns=("norm", "top-1 %"),
         rows=(("BN", 76.4), ("GN", 75.9), ("SN", 76.9), ("LN", 74.7), ("IN", 71.6)),
     ),),
-    look_for="Ratios to no norm, measured in one run on this machine: most activation norms about "
-             "double the activation memory (one more saved tensor per layer) and the blends (BIN, "
-             "SN) cost the most; hover a point to see what the papers say it buys in accuracy.",
+    look_for="Ratios to no norm, measured in one run on this machine: time per training step (with its spread "
+             "over rounds) and activation memory (exact: the bytes autograd saves). Hover a point to see what "
+             "the papers say it buys in accuracy.",
+    recommendation="Every activation norm costs extra memory and time; the blends (BIN, SN) the most. Weight Norm "
+                   "and BN in eval can be folded into the layer before them at inference.",
     claim_text="Every norm that divides activations by a statistic at least 1.5× the activation "
                "memory of no norm (Weight Norm ≤ 1.1×); BIN and SN at least 1.5× BN's memory; SN's "
                "training step at least 1.2× BN's time ratio.",
@@ -271,4 +302,6 @@ SPEC = Experiment(
     run_fn=run,
     claim_fn=claim,
     figure_fn=figure,
+    headline_fn=headline,
+    facts_fn=facts,
 )

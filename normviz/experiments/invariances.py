@@ -157,6 +157,27 @@ def claim(results: dict) -> tuple[bool, str]:
     return holds, text
 
 
+def headline(results: dict) -> dict:
+    c0, cells = results["change_eps0"], [(k, t) for k in results["norms"] for t in results["transforms"]]
+    yes = [c0[k][t] for k, t in cells if results["paper"][k][t]]
+    no = [c0[k][t] for k, t in cells if not results["paper"][k][t]]
+    ce = results["change_eps"]
+    return {"cells equal to the paper's table": sum(results["table"][k][t] == results["paper"][k][t] for k, t in cells),
+            "largest change of an invariant cell, ε = 0": max(yes), "smallest change of another cell, ε = 0": min(no),
+            f"largest change of an invariant cell, ε = {EPS:g}": max(ce[k][t] for k, t in cells if results["paper"][k][t])}
+
+
+def facts(results: dict) -> list:
+    cells = [(k, t) for k in results["norms"] for t in results["transforms"]]
+    ce = results["change_eps"]
+    return [
+        ("The computed table equals the LN paper's Table 1 in every cell",
+         all(results["table"][k][t] == results["paper"][k][t] for k, t in cells)),
+        (f"With ε = {EPS:g} some 'invariant' cell changes by more than round-off (1e-12)",
+         max(ce[k][t] for k, t in cells if results["paper"][k][t]) > 1e-12),
+    ]
+
+
 def figure(results: dict) -> list:
     """A heatmap of log10 max-abs change (ε = 0) with yes/no marks, and the ε caveat curve."""
     import plotly.graph_objects as go
@@ -218,4 +239,6 @@ SPEC = Experiment(
     run_fn=run,
     claim_fn=claim,
     figure_fn=figure,
+    headline_fn=headline,
+    facts_fn=facts,
 )

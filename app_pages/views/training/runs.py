@@ -13,9 +13,8 @@ from normviz.training import figures as training_figures, jobs, pytorch_snippet,
 
 REDRAW_S = 1.0  # while training, charts are rebuilt at most this often
 WHICH_LABELS = {"act_input": "the nonlinearity's input (after the norm)", "norm_input": "the norm's input"}
-INIT_NOTE = ("The gap is largest at a small init (init std 0.01: without BN the net sits near chance for "
-             "thousands of steps). At the standard 0.1 both nets learn; what lasts is speed (steps to 90 %) and "
-             "steady distributions.")
+INIT_NOTE = ("Try the BN paper's small init (init std 0.01) as well as the default 0.1, and compare how long "
+             "each net stays near chance and how steady the percentile bands are.")
 
 
 def chart(name: str, build, *, alt: str) -> None:

@@ -8,7 +8,9 @@ import streamlit as st
 from app_pages.views.training.common import CELLS, P, RUNNING, start_cell
 from normviz.numerics import rerun_line
 from normviz.training import figures as training_figures, jobs
-from normviz.training.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, claims, load_sweep, summarize
+from normviz.experiments import EXPERIMENTS
+from normviz.experiments.seeds import facts
+from normviz.training.sweeps import BATCH_SIZES, NORMS as SWEEP_NORMS, load_sweep
 
 
 @st.cache_data(show_spinner=False)
@@ -25,17 +27,13 @@ def render(cell_jobs: list[jobs.Job]) -> None:
         return
     st.plotly_chart(training_figures.sweep_figure(sweep, extra_cells=list(ss[CELLS])), key=f"{P}:sweep_chart",
                     alt="Test error versus batch size for BatchNorm, GroupNorm and LayerNorm, train and eval mode")
-    c = claims(sweep)
-    mean = summarize(sweep)
-    bs = sweep["batch_sizes"]
-    bn_ev, bn_tm = mean["batch"]["eval"], mean["batch"]["train_mode"]
-    st.markdown(f"GN's eval error varies by **{c['gn_spread']:.1f} points** across batch sizes; BN's eval "
-                f"error at batch {bs[-1]} is **{c['bn_drop']:.1f} points** worse than at {bs[0]} "
-                f"({bn_ev[-1]:.1f} % vs {bn_ev[0]:.1f} %). At batch 2 every BN feature in train mode is exactly ±1 "
-                "((x₁ − x₂)/|x₁ − x₂|): all magnitude is lost, so the net cannot learn much, and the running "
-                "statistics the deployed net uses do not match what it was trained on. Train mode also "
-                f"reacts earlier: at batch {bs[-2]} BN's train-mode error is {bn_tm[-2]:.1f} % (the test "
-                f"images normalized 4 at a time) while its eval error is still {bn_ev[-2]:.1f} %.")
+    spec = EXPERIMENTS["gn_figure1"]
+    doc = spec.precomputed()
+    st.markdown("  \n".join(f.sentence() for f in facts(spec, doc)))
+    st.caption("At batch 2 BatchNorm sees two samples per feature, so every training-mode output is "
+               "(x₁ − x₂)/|x₁ − x₂| = ±1: all magnitude is lost, and the running statistics the deployed net uses "
+               "do not match what it was trained on. That two-sample case is a cliff of its own; the paper "
+               "(ResNet-50, ImageNet) degrades gradually from 8 images per GPU down.")
     r = sweep["recipe"]
     st.caption(f"How it was made: {r['model']}; {r['samples_seen']:,} samples seen per run (steps = samples / "
                f"batch size), {r['lr_rule']}, SGD momentum {r['momentum']}, GN with {r['groups']} groups; "
