@@ -170,6 +170,25 @@ def test_adain_transfer_alpha_zero_and_one(batch, c):
     np.testing.assert_allclose(r1.output_stats[1][live], r1.target_stats[1][live], atol=1e-6)
 
 
+def test_erasure_over_pairs_agrees_with_style_distances_and_its_sentence(batch):
+    pairs = L.instance_norm_erasure(batch.x, batch.names)
+    assert len(pairs) == len(NAMES) * (len(NAMES) - 1) // 2
+    i, j = NAMES.index("flower"), NAMES.index("flower_low_contrast")
+    rows = {r["stage"]: r["gram distance"] for r in L.style_distances(batch.x, i, j)}
+    mine = next(p for p in pairs if p["pair"] == "flower – flower_low_contrast")
+    assert mine["raw"] == pytest.approx(rows["raw features"], rel=1e-9)
+    assert mine["after_in"] == pytest.approx(rows["after InstanceNorm"], rel=1e-9)
+    text = L.erasure_sentence(pairs)
+    n_closer = sum(p["closer"] for p in pairs)
+    assert f"brings {n_closer} closer" in text
+    assert (f"moves {len(pairs) - n_closer} apart" in text) == (n_closer < len(pairs))
+    # Twice the same image is at distance 0 both ways: not "closer".
+    same = L.instance_norm_erasure(batch.x[[i, i]], ["a", "b"])
+    assert same[0]["raw"] == 0 and same[0]["after_in"] == 0 and not same[0]["closer"]
+    with pytest.raises(ValueError, match="one name per image"):
+        L.instance_norm_erasure(batch.x, ["a"])
+
+
 def test_style_erasure_by_gram_distance(batch):
     """Same content, different contrast (flower vs its low-contrast copy): IN brings the
     feature Gram matrices together, BN (train, over the batch) does not."""

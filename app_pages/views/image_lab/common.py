@@ -198,6 +198,11 @@ def style_distances_for(key: tuple, _x: np.ndarray, i: int, j: int, groups: int)
     return image_lab.style_distances(_x, i, j, groups=groups)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def erasure_for(key: tuple, _x: np.ndarray, names: tuple):
+    return image_lab.instance_norm_erasure(_x, names)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def torch_check(key: tuple, _x: np.ndarray, views: tuple, groups: int, rho: float):
     return image_lab.torch_differences(_x, views=views, groups=groups, rho=rho)

@@ -5,8 +5,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.views.image_lab.common import Context, k, pick_image, show, style_distances_for, style_for
-from normviz.images import features, figures as image_figures, load as images
+from app_pages.views.image_lab.common import (
+    Context,
+    erasure_for,
+    k,
+    pick_image,
+    show,
+    style_distances_for,
+    style_for,
+)
+from normviz.images import features, figures as image_figures, lab as image_lab, load as images
 
 WHAT_IT_IS = (
     "**What this is, and is not.** AdaIN here works in a fixed, invertible space: the 27 DCT filters of "
@@ -66,6 +74,8 @@ def render(ctx: Context) -> None:
     raw, after_in = dists[0]["gram distance"], dists[1]["gram distance"]
     verdict = "brings them closer" if after_in < raw else "does not bring them closer"
     st.caption(f"For this pair, InstanceNorm {verdict}: Gram distance {raw:.3f} raw, {after_in:.3f} after IN. "
-               "It does for the same content at different contrast (flower vs flower_low_contrast); pairs with a "
-               "synthetic image can go the other way, as IN blows up feature maps that are nearly constant.")
+               + image_lab.erasure_sentence(erasure_for(ctx.key, ctx.x, ctx.names))
+               + " These 27 features also mix the three colours (a DCT across R, G, B), so a colour cast, a "
+               "different gain per RGB channel, is not one gain per feature map and IN here does not undo it; "
+               "IN on the pixels (the *Erase* view) does, up to ε and clipping.")
     ctx.save()
