@@ -4,7 +4,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from normviz.norms.table import NORMS
+from normviz.norms.table import FAMILY_TITLES, NORMS, families
 
 PAGES_DIR = Path(__file__).resolve().parent
 
@@ -25,13 +25,6 @@ PILLARS = [
      "distributed training; what each costs. Each answer is an experiment you can run."),
 ]
 
-KIND_WORDS = {
-    "activation": "activation",
-    "weight": "weights",
-    "stateful": "activation + running stats",
-}
-
-
 def _cell(text: str) -> str:
     """Make text safe inside a markdown table cell."""
     return str(text).replace("|", "\\|").replace("\n", " ")
@@ -39,8 +32,8 @@ def _cell(text: str) -> str:
 
 def norms_table() -> str:
     rows = [
-        "| Norm | What it does | Statistics pooled over | Acts on | Paper |",
-        "| --- | --- | --- | --- | --- |",
+        "| Norm | What it does | Pools over | Kind | In eval | Paper |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for spec in NORMS.values():
         paper = _cell(spec.paper)
@@ -48,7 +41,8 @@ def norms_table() -> str:
             paper = f"[{paper}]({spec.url})"
         rows.append(
             f"| **{_cell(spec.name)}** | {_cell(spec.description)} | {_cell(spec.pools)} "
-            f"| {KIND_WORDS.get(spec.kind, _cell(spec.kind))} | {paper} |"
+            f"| {FAMILY_TITLES[spec.family]} | {'running statistics' if spec.running_stats else 'same as training'} "
+            f"| {paper} |"
         )
     return "\n".join(rows)
 
@@ -70,8 +64,10 @@ def pillar(path: str, title: str, blurb: str) -> None:
 st.title("normviz")
 st.markdown(
     "**See what each normalization layer pools over, and what that does** to images "
-    "and to training. A normalization layer subtracts a mean and divides by a standard "
-    "deviation; the layers differ in *which values* share those statistics. "
+    "and to training. Most normalization layers subtract a mean and divide by a standard "
+    "deviation pooled over a set of values, then scale and shift with learned γ, β; they differ in "
+    "*which values* share those statistics. Not all: some skip the mean, some normalize weights, some "
+    "mix other norms, one uses no statistics at all (below). "
     "normviz draws those sets, applies every norm to real images and trains small "
     "networks under each, all computed live by a small numpy/PyTorch library you can "
     "also import in a notebook (`from normviz.norms import normalize`)."
@@ -83,8 +79,6 @@ for col, (path, title, blurb) in zip(st.columns(len(PILLARS)), PILLARS):
 
 st.subheader(f"The {len(NORMS)} norms")
 st.markdown(norms_table())
-st.caption(
-    "Axes: N = samples in the batch, C = channels, H×W = spatial positions. "
-    "*Activation* norms normalize a layer's input; *weights* norms reparametrize the "
-    "weight tensor; *running stats* norms keep statistics from step to step."
-)
+st.caption("Axes: N = samples in the batch, C = channels, H×W = spatial positions. *In eval*: whether the "
+           "norm switches to running statistics at test time or computes the same as in training.")
+st.markdown("\n".join(f"- **{title}** ({', '.join(names)}): {what}." for title, what, names in families()))

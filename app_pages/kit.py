@@ -137,3 +137,13 @@ def training_service() -> TrainingService:
 def session_owner() -> str:
     """This browser session's name in the training service's queue (random, per session)."""
     return st.session_state.setdefault("session_owner", uuid.uuid4().hex)
+
+
+def formula(latex: str) -> None:
+    """A formula, and links to the glossary entries of the symbols it uses."""
+    from normviz.glossary import symbols_in
+
+    st.latex(latex)
+    links = " · ".join(f"[{s.shown}](/glossary#{s.anchor})" for s in symbols_in(latex))
+    if links:
+        st.caption(f"Symbols: {links}")

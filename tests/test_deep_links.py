@@ -5,12 +5,16 @@ until some session has run ``st.navigation``: on a fresh server the first visito
 ``/cube`` got the page file run on its own (no page config, a sidebar listing "app" and
 "shared"). normviz keeps its pages in ``app_pages/`` so every request goes through app.py.
 """
+import re
+from pathlib import Path
+
 import pytest
 
 from tests.browser_utils import goto
 from tests.conftest import start_streamlit, stop_streamlit
 
-NAV_TITLES = ["Home", "Image lab", "Cube", "Training lab", "Experiments", "Guide"]
+# The navigation app.py declares; a page run on its own would show a different sidebar.
+NAV_TITLES = re.findall(r'st\.Page\("[^"]+", title="([^"]+)"', (Path(__file__).parents[1] / "app.py").read_text())
 
 
 @pytest.mark.browser
