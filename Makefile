@@ -4,7 +4,7 @@
 #   make run                 serve the app on http://localhost:8501
 #   make test                the whole suite, browser tests included (needs Chromium)
 #   make bench               every bench/*.py, printing ratios
-#   make chromium            Debian's Chromium for the browser tests (root, apt-get)
+#   make chromium            Debian's Chromium and nginx for the browser and proxy tests (root, apt-get)
 #   make docker              build the image (needs a Docker engine)
 #
 # On a machine where `torch==2.13.0` from PyPI would pull the multi-GB CUDA build, add
@@ -56,7 +56,7 @@ bench: $(VENV)/.stamp-dev
 
 chromium:
 	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium nginx
 
 docker:
 	docker build $(if $(TORCH_INDEX),--build-arg TORCH_INDEX=$(TORCH_INDEX),) -t $(IMAGE) .
