@@ -10,7 +10,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from app_pages.kit import explained_errors, formula, set_control, show_locks, show_notices, url_state, write_url
+from app_pages.kit import explained_errors, formula, latex_lines, set_control, show_locks, show_notices, url_state, write_url
 from app_pages.views.cube import controls
 from app_pages.views.cube.controls import P, current, k, seed_tuple_widgets, spec_of, sync_widgets
 from app_pages.views.cube.panels import PANELS, PLOT_CONFIG, VIEW_LABELS, Context
@@ -102,7 +102,7 @@ for level, message in cube_numbers.edge_notes(spec, x, stats):
     (st.error if level == "error" else st.warning)(message, icon="🚫" if level == "error" else "⚠️")
 with explained_errors():
     formula(norm_spec.formula)
-    st.latex(cube_numbers.formula_numbers(spec, x, stats))
+    latex_lines(cube_numbers.formula_numbers(spec, x, stats))
     base = cube_numbers.uncorrected(spec, x)
     if base is not None:
         st.caption(f"Against {base[0]} on the same input: max |difference| = {base[1]:.3g}. At r_max = 1 and "

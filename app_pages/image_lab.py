@@ -93,7 +93,8 @@ for n in clamp_notes:
     st.warning(n)
 batch_key = tuple(user_keys) + state.samples
 thumbs = thumbs_png(batch_key, batch.x)
-show(thumbs, caption="Batch: " + " | ".join(f"{i}: {n}" for i, n in enumerate(batch.names)), width="stretch")
+show(thumbs, caption="Batch: " + " | ".join(f"{i}: {n}" for i, n in enumerate(batch.names)), width="stretch",
+     alt=f"The batch of {batch.N} images side by side: " + ", ".join(batch.names))
 st.caption(f"Batch rule: each image is centre-cropped to its largest square and resized to "
            f"{image_lab.SIDE}×{image_lab.SIDE} (N = {batch.N}, {batch.n_user} uploaded). ε = {image_lab.EPS:g} everywhere.")
 for name, notes in user_notes:

@@ -139,11 +139,39 @@ def session_owner() -> str:
     return st.session_state.setdefault("session_owner", uuid.uuid4().hex)
 
 
+def latex_lines(latex: str) -> None:
+    """A long formula as one st.latex per ``\\quad``-separated part.
+
+    A display formula wider than its column gets a horizontal scroll bar that a keyboard cannot
+    reach (axe-core: scrollable-region-focusable); short lines fit and read better on a projector.
+    """
+    for part in split_latex(latex):
+        # A line that ends in a subscript (β_c) overflows its box by KaTeX's 2 px .vlist-s strut
+        # and becomes a scrollable region; a trailing thin space keeps the strut inside.
+        st.latex(part + r"\,")
+
+
+def split_latex(latex: str) -> list[str]:
+    """The parts of ``latex`` between top-level ``\\quad`` (not inside braces), commas trimmed."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(latex):
+        ch = latex[i]
+        if latex[i - 1:i] != "\\":  # \{ and \} are set braces, not groups
+            depth += (ch == "{") - (ch == "}")
+        if depth == 0 and latex.startswith(r"\quad", i) and not latex[i + 5:i + 6].isalpha():
+            parts.append(latex[start:i])
+            start = i = i + 5
+            continue
+        i += 1
+    parts.append(latex[start:])
+    return [p.strip().rstrip(",").rstrip("\\ ").strip() for p in parts if p.strip(" ,\\")]
+
+
 def formula(latex: str) -> None:
     """A formula, and links to the glossary entries of the symbols it uses."""
     from normviz.glossary import symbols_in
 
-    st.latex(latex)
+    latex_lines(latex)
     links = " · ".join(f"[{s.shown}](/glossary#{s.anchor})" for s in symbols_in(latex))
     if links:
         st.caption(f"Symbols: {links}")

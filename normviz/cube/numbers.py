@@ -420,10 +420,10 @@ def formula_numbers(spec: CubeSpec, x: np.ndarray, stats: ElementStats | None = 
                 + rf" = {_fmt(var)},\quad ")
         return head + rf"\hat x = \frac{{{_fmt(xv)} - {_neg(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}} = {_fmt(xh)}" + _AFFINE
     if not ns.centred:
-        return (rf"|S| = {size},\ \nu^2_S = {_fmt(var)},\quad \hat x = \frac{{x}}{{\sqrt{{\nu^2_S + \epsilon}}}}"
+        return (rf"|S| = {size},\ \nu^2_S = {_fmt(var)},\quad \hat x"
                 rf" = \frac{{{_fmt(xv)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}} = {_fmt(xh)}" + _AFFINE)
-    std = (rf"|S| = {size},\ \mu_S = {_fmt(mu)},\ \sigma^2_S = {_fmt(var)},\quad \hat x = \frac{{x - \mu_S}}"
-           rf"{{\sqrt{{\sigma^2_S + \epsilon}}}} = \frac{{{_fmt(xv)} - {_neg(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}}")
+    std = (rf"|S| = {size},\ \mu_S = {_fmt(mu)},\ \sigma^2_S = {_fmt(var)},\quad "
+           rf"\hat x = \frac{{{_fmt(xv)} - {_neg(mu)}}}{{\sqrt{{{_fmt(var)} + {eps}}}}}")
     if ns.kind == "stateful":  # Batch Renorm: BN's x̂, then ·r + d
         kw = spec.norm_kwargs()
         c = i[1]

@@ -58,15 +58,16 @@ def plain(text: str) -> str:
                    for ch in str(text))
 
 
-def show(img, **kw) -> None:
+def show(img, *, alt: str, **kw) -> None:
     """st.image of PNG bytes (arrays are encoded here, fast); output_format="PNG" stops
-    Streamlit from re-encoding them as JPEG on every rerun."""
+    Streamlit from re-encoding them as JPEG on every rerun. ``alt`` is the text a screen reader
+    reads instead (required: a caption is not an alt text)."""
     data = image_figures.png(img) if isinstance(img, np.ndarray) else img
-    st.image(data, output_format="PNG", **kw)
+    st.image(data, output_format="PNG", alt=alt, **kw)
 
 
 def legend() -> None:
-    show(constant_png("legend"), caption=LEGEND)
+    show(constant_png("legend"), caption=LEGEND, alt="Colour legend: " + LEGEND)
 
 
 def labels(views, groups: int, rho: float) -> dict:
@@ -88,7 +89,8 @@ def norm_rows(rows: dict, groups: int, rho: float) -> None:
         desc = ("fixed running statistics from the bundled samples (see below)." if is_eval
                 else NORMS[key].description)
         st.markdown(f"**{image_lab.view_label(view, groups=groups, rho=rho)}**: {desc}")
-        show(png, width="stretch")
+        show(png, width="stretch", alt=f"The batch's images after {image_lab.view_label(view, groups=groups, rho=rho)}, "
+             "one per column in the input's order")
 
 
 # ---------------------------------------------------------------------- cached pure steps

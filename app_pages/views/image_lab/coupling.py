@@ -29,6 +29,8 @@ def render(ctx: Context) -> None:
     heat = image_lab.view_label(image_lab.COUPLING_HEAT)
     show(image_figures.mosaic([images.to_uint8(images.to_hwc(ctx.x[s.image])), outs[0], outs[1],
                                image_figures.heat_image(c.heatmap)]),
+         alt=f"Four panels: the input image, its {heat} output in batch A and in batch B, and a heat map of "
+             "their difference",
          caption=f"input | {heat} in batch A | in batch B | |A − B| (max over channels; dark 0, yellow "
                  f"{c.diff[image_lab.COUPLING_HEAT]:.3f})", width="stretch")
     st.table(pd.DataFrame({

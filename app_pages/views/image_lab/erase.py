@@ -31,13 +31,14 @@ def render(ctx: Context) -> None:
     views = image_lab.VIEWS
     lbl = labels(views, s.groups, s.rho)
     show(image_figures.mosaic([images.to_uint8(images.to_hwc(v)) for v in (ctx.x[s.image], img_g, img_c)]),
+         alt="Three panels: the original image, after a·x + b and after the colour cast",
          caption=f"original | a·x + b with a = {s.a:g}, b = {s.b:g} | gains "
                  f"({s.gain_r:g}, {s.gain_g:g}, {s.gain_b:g}) — shown clipped to [0, 1] for viewing only")
     legend()
     st.markdown("Outputs, columns: " + ", ".join(lbl[v] for v in views))
-    show(row_o, caption="original", width="stretch")
-    show(row_g, caption="after a·x + b", width="stretch")
-    show(row_c, caption="after the colour cast", width="stretch")
+    for row, what in ((row_o, "original"), (row_g, "after a·x + b"), (row_c, "after the colour cast")):
+        show(row, caption=what, width="stretch", alt=f"Outputs of each norm for the image {what}, one per column: "
+             + ", ".join(lbl[v] for v in views))
     st.markdown("**Readout**: max |output change| of this image's output, per norm.")
     st.table(pd.DataFrame({"norm": [lbl[v] for v in views],
                            "change after a·x + b": [f"{res_g['at'][v]:.2e}" for v in views],

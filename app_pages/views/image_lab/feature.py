@@ -16,7 +16,8 @@ def render(ctx: Context) -> None:
         "(27 numbers) is expanded in the 27 orthonormal **3×3×3 DCT** filters (separable DCT-II over "
         "rows, columns and colours; reflect padding), giving C = 27 feature maps. Decoding is the "
         "transposed convolution divided by how many patches cover each pixel, an exact inverse.")
-    show(constant_png("filters"), caption="The 27 filters (rows: colour frequency 0, 1, 2; grey = 0)")
+    show(constant_png("filters"), caption="The 27 filters (rows: colour frequency 0, 1, 2; grey = 0)",
+         alt="The 27 3×3×3 DCT filters as small colour patches, in three rows by colour frequency")
     _, err = feature_codes(ctx.key, ctx.x)
     st.markdown(f"Reconstruction check on this batch: max |decode(encode(x)) − x| = **{err:.1e}**.")
     c1, c2 = st.columns(2)
@@ -29,7 +30,7 @@ def render(ctx: Context) -> None:
     rows = rows_for(ctx, "feature", s.norms, s.fgroups, s.rho)
     st.markdown("Each norm acts on the 27 feature maps; the result is decoded back to pixels.")
     legend()
-    show(ctx.thumbs, caption="input", width="stretch")
+    show(ctx.thumbs, caption="input", width="stretch", alt="The batch's input images: " + ", ".join(ctx.names))
     norm_rows(rows, s.fgroups, s.rho)
     st.caption("Eval views here use running statistics of the bundled samples' 27 feature maps.")
     ctx.save()

@@ -25,7 +25,7 @@ def render(ctx: Context) -> None:
     rows = rows_for(ctx, "pixel", s.norms, s.groups, s.rho)
     legend()
     st.markdown("**Input** (columns: " + plain(", ".join(f"{i} {n}" for i, n in enumerate(ctx.names))) + ")")
-    show(ctx.thumbs, width="stretch")
+    show(ctx.thumbs, width="stretch", alt="The batch's input images: " + ", ".join(ctx.names))
     norm_rows(rows, s.groups, s.rho)
     ref = image_lab.reference_stats()
     with st.expander("Eval mode: the running statistics"):

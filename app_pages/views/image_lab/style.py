@@ -44,6 +44,8 @@ def render(ctx: Context) -> None:
     dists = style_distances_for(ctx.key, ctx.x, s.content, s.style, s.fgroups)
     parts = [ctx.x[s.content], ctx.x[s.style]] + ([ctx.x[s.style2]] if s.style2 >= 0 else []) + [res.image]
     show(image_figures.mosaic([images.to_uint8(images.to_hwc(np.clip(v, 0, 1))) for v in parts]),
+         alt="Panels: the content image, the style image" + (", the second style image" if s.style2 >= 0 else "")
+             + " and the AdaIN output",
          caption="content | style" + (" | second style" if s.style2 >= 0 else "")
                  + f" | AdaIN output (α = {s.alpha:g}; decoded, clipped to [0, 1] for viewing)", width="stretch")
     st.markdown(
