@@ -23,11 +23,11 @@ GLOSSARY: tuple[Symbol, ...] = (
            "x is one value of the layer's input (an element of the N×C×H×W tensor); x̂ is the same value after "
            "normalization, before the affine step."),
     Symbol("mu", "μ", (r"\mu",), "mean",
-           "The average of the values in the set the norm pools over (μ_B: over the mini-batch; μ without a "
+           "The average of the values in the set the norm pools over ($\\mu_B$: over the mini-batch; μ without a "
            "subscript in Batch Renorm: the running mean)."),
     Symbol("sigma2", "σ², σ", (r"\sigma",), "variance and standard deviation",
            "σ² is the mean squared distance from μ over the pooled set (the biased variance, as PyTorch uses in "
-           "the forward pass); σ = √σ² (σ_B: of the mini-batch; σ: running, in Batch Renorm)."),
+           "the forward pass); σ = √σ² ($\\sigma_B$: of the mini-batch; σ: running, in Batch Renorm)."),
     Symbol("nu2", "ν²", (r"\nu",), "mean of squares",
            "RMSNorm and FRN divide by √(ν² + ε) with ν² the average of x² over the set: no mean is subtracted."),
     Symbol("eps", "ε", (r"\epsilon",), "epsilon",
@@ -44,10 +44,10 @@ GLOSSARY: tuple[Symbol, ...] = (
     Symbol("w", "w, w′", ("raw:w_k",), "importance weights (Switchable Norm)",
            "Softmaxed learned weights over (IN, LN, BN): w blends the three means, w′ the three variances."),
     Symbol("r", "r", ("r",), "scale correction (Batch Renorm)",
-           "r = clip(σ_B/σ, 1/r_max, r_max), treated as a constant (no gradient): it rescales the batch-normalized "
+           "$r = \\mathrm{clip}(\\sigma_B/\\sigma,\\ 1/r_{max},\\ r_{max})$, treated as a constant (no gradient): it rescales the batch-normalized "
            "value towards what the running statistics would give."),
     Symbol("d", "d", ("d",), "shift correction (Batch Renorm)",
-           "d = clip((μ_B − μ)/σ, −d_max, d_max), also a constant for the gradient. With r_max = 1 and d_max = 0 "
+           "$d = \\mathrm{clip}((\\mu_B - \\mu)/\\sigma,\\ -d_{max},\\ d_{max})$, also a constant for the gradient. With $r_{max}$ = 1 and $d_{max}$ = 0 "
            "Batch Renorm is exactly BatchNorm."),
     Symbol("G", "G", ("G",), "number of groups (GroupNorm)",
            "GroupNorm splits the C channels into G equal groups of C/G; G must divide C. G = 1 is LayerNorm, G = C "

@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.browser_utils import goto, screenshot  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop_streamlit  # noqa: E402
 
-PAGES = ["", "cube", "image_lab", "training", "experiments", "guide"]
+PAGES = ["", "cube", "image_lab", "training", "experiments", "guide", "glossary"]
 SIZES = [(1280, 800), (390, 844)]
 
 
