@@ -307,7 +307,8 @@ def train_run(cfg: dict, mode: str, *, rank: int = 0, world: int = 1, ddp: bool 
     if ddp:
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model, broadcast_buffers=True)  # the default, said explicitly
+        # DDP's default (True), said explicitly; distributed_params also runs it off.
+        net = DistributedDataParallel(model, broadcast_buffers=cfg.get("broadcast_buffers", True))
     Xtr, ytr, Xte, yte = _data(cfg)
     opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=cfg["momentum"])
     b = cfg["per_device"]
@@ -324,6 +325,10 @@ def train_run(cfg: dict, mode: str, *, rank: int = 0, world: int = 1, ddp: bool 
         if step == 0:
             first = {"logits": logits.detach().tolist(),
                      "grads": torch.cat([p.grad.reshape(-1) for p in model.parameters()]).tolist()}
+            if cfg.get("record_state"):  # this rank's batch statistics of the first norm layer's input
+                with torch.no_grad():
+                    a = list(model)[0][0](xb)
+                first["batch_mean"], first["batch_var"] = a.mean(0).tolist(), a.var(0, unbiased=False).tolist()
         opt.step()
         step_seconds.append(time.perf_counter() - t0)
         lv = loss.detach().clone().reshape(1)
@@ -340,6 +345,16 @@ def train_run(cfg: dict, mode: str, *, rank: int = 0, world: int = 1, ddp: bool 
     q1, med, q3 = np.percentile(step_seconds[10:] or step_seconds, [25, 50, 75]).tolist()
     res = {"steps": steps, "loss": losses, "acc": accs, "first": first, "loss_every_step": every,
            "final_acc": _accuracy(model, Xte, yte), "step_seconds": [med, q1, q3]}
+    if cfg.get("record_state"):  # every parameter and buffer as this rank holds it at the end ...
+        def floats():
+            return {n: t.detach().reshape(-1).tolist() for n, t in model.state_dict().items() if t.is_floating_point()}
+
+        res["state"] = floats()
+        if ddp:  # ... and after one eval-mode forward through DDP (which broadcasts buffers if asked to)
+            model.eval()
+            with torch.no_grad():
+                net(Xte[:b])
+            res["state_after_eval_forward"] = floats()
     if mode != "group":
         res["running"] = running_stats_error(model, Xtr)
         res["buffers"] = [norm.running_mean.tolist() for norm in _norm_modules(model)]
@@ -399,7 +414,7 @@ def _worker(rank: int, world: int, port: int, cfg: dict, out: str) -> int:
                             timeout=datetime.timedelta(seconds=cfg["timeout"]))
     try:
         results = {}
-        for mode in MODES:
+        for mode in cfg.get("modes", MODES):
             t0 = time.perf_counter()
             results[mode] = train_run(cfg, mode, rank=rank, world=world, ddp=True)
             results[mode]["seconds"] = time.perf_counter() - t0

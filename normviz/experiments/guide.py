@@ -55,9 +55,10 @@ GUIDE: tuple[GuideEntry, ...] = (
         "distributed",
         "SyncBN combines every device's count, Σx and Σx² (never the per-device variances, whose average drops "
         "the spread between device means); PyTorch's DDP broadcasts rank 0's running statistics by default.",
-        ("distributed",),
+        ("distributed", "distributed_params"),
         recommendation="Per-device BN at 16–32 images per device is standard and works; with fewer, synchronize BN "
-                       "(one all-reduce per BN layer per step) or use GroupNorm, which has nothing to synchronize.",
+                       "(one all-reduce per BN layer per step) or use GroupNorm, which has nothing to synchronize. "
+                       "γ and β need nothing: DDP keeps every parameter identical on every device.",
     ),
     GuideEntry(
         "cost",
