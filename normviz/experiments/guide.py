@@ -64,7 +64,7 @@ GUIDE: tuple[GuideEntry, ...] = (
         "cost",
         "Salimans & Kingma measured BN about 16 % slower per iteration than no norm and Weight Norm not noticeably "
         "slower. Ratios depend on the hardware: fused GPU kernels hide most of a norm's passes.",
-        ("cost", "weight_norm"),
+        ("cost", "folding", "weight_norm"),
         recommendation="Measure on your hardware; at inference fold BN (eval) and Weight Norm into the layer before "
                        "them, which LN, GN and IN cannot do.",
     ),

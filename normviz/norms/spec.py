@@ -114,6 +114,17 @@ class NormSpec:
         return self.family == "elementwise"
 
     @property
+    def folds_at_inference(self) -> bool:
+        """Whether the trained layer folds into the conv or linear layer before it at inference.
+
+        A weight norm fixes the weight once trained; a statistics norm whose eval mode uses only
+        running statistics is a fixed per-channel affine map, ``y = s_c x + t_c``, which merges into
+        the layer's weight and bias. Norms whose statistics come from the input at test time
+        (LN, IN, GN, RMSNorm, PONO, FRN, the mixtures' IN/LN parts) and DyT's tanh cannot fold.
+        """
+        return self.is_weight or (self.running_stats and self.family == "statistics")
+
+    @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
