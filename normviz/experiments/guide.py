@@ -22,7 +22,7 @@ GUIDE: tuple[GuideEntry, ...] = (
         "cnn",
         "The GN paper's ResNet-50 at 32 images per GPU: 23.6 % validation error with BN, 24.1 % GN, 25.3 % LN, "
         "28.4 % IN. The mixtures' own papers report small gains over BN (BIN +0.6 to +1.6 points, SN +0.5).",
-        ("gn_figures", "keras", "switchable", "batch_instance"),
+        ("gn_figures", "keras", "switchable", "switchable_depth", "batch_instance"),
         recommendation="BatchNorm with 16–32 or more images per device; GroupNorm when the batch is small. IN "
                        "erases each image's contrast: a loss where contrast is the signal, a gain where it is "
                        "noise (see the contrast task below).",
