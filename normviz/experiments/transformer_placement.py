@@ -157,6 +157,17 @@ def figure(results: dict) -> list:
     return figs
 
 
+def cell_config(results: dict, placement: str, lr: float):
+    """The exact run behind one sweep cell of ``results`` (for a live re-run beside the shipped number)."""
+    c = results["config"]
+    return _cfg(c, c["seed"], placement=placement, lr=lr)
+
+
+def cell(results: dict, placement: str, lr: float) -> dict:
+    """The shipped summary of one sweep cell."""
+    return next(r for r in results["sweep"][placement] if r["lr"] == lr)
+
+
 SPEC = Experiment(
     key="transformer_placement",
     title="Transformers: pre-LN vs post-LN, learning rate and warm-up",
@@ -190,3 +201,4 @@ SPEC = Experiment(
     headline_fn=headline,
     facts_fn=facts,
 )
+
