@@ -167,3 +167,9 @@ def time_norm_layers(norms: list[str], *, d_model: int = 32, tokens: int = 512, 
                     call(m)
                 out[n].append((time.perf_counter() - t0) / calls)
         return out
+
+
+def final_summary(config: dict) -> dict:
+    """:func:`summary` with JSON in (TransformerConfig fields), so ``normviz.numerics.run_portable``
+    can re-run a shipped cell in a fresh portable process."""
+    return summary(TransformerConfig(**config))
