@@ -10,6 +10,8 @@ from normviz.transformer import PLACEMENTS, PRESETS, token_norms
 from normviz.transformer.page_state import PER_RUN, TransformerLabState, preset_state
 
 VIEW_FOR_PRESET = {"quick": "overview", "placement": "gradients", "rms_dyt": "dyt", "depth": "residual"}
+BUTTONS = {"quick": "Run quick look", "placement": "Run pre vs post", "rms_dyt": "Run LN, RMS, DyT",
+           "depth": "Run no-norm depths"}
 
 
 def norm_name(key: str) -> str:
@@ -30,7 +32,7 @@ def presets(shown) -> None:
                      expanded=not st.session_state[RUNS]):
         for col, (key, (text, _)) in zip(st.columns(len(PRESETS)), PRESETS.items()):
             col.markdown(text)
-            col.button("Run", key=f"transformer:preset_{key}", on_click=apply_preset, args=(key,),
+            col.button(BUTTONS[key], key=f"transformer:preset_{key}", on_click=apply_preset, args=(key,),
                        icon=":material/play_arrow:", type="primary" if key == "quick" else "secondary")
 
 
