@@ -6,9 +6,10 @@ import json
 import time
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings, strategies as st
 from streamlit.testing.v1 import AppTest
 
-from normviz.transformer.page_state import TransformerLabState
+from normviz.transformer.page_state import PER_RUN, TransformerLabState
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "transformer_lab.py")
 
@@ -94,3 +95,22 @@ def test_shipped_experiments_view_states_each_claim_over_both_seeds():
         assert phrase in " ".join(h.value for h in at.subheader), phrase
     assert text.count("shipped seeds") + text.count("Does not reproduce") + text.count("Mixed") >= 4
     assert "Re-run one cell" in text
+
+
+def test_hostile_url_gives_notices_not_tracebacks():
+    script = "<script>alert(1)</script>"
+    at = _app(norm="foo,bar,baz,qux,quux", placement=script, depth="0,x", lr="-1", warmup="nan", steps="1e12",
+              seed="-5", view="x" * 500, lock="bogus,norm")
+    assert not at.exception
+    shown = " ".join(w.value for w in at.warning)
+    assert "URL parameter" in shown and all(script not in m.value for m in at.markdown)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(params=st.dictionaries(st.sampled_from(["norm", "placement", "depth", "lr", "warmup", "steps", "seed",
+                                                "preset", "view", "lock"]), st.text(max_size=30)))
+def test_any_query_parses_to_a_valid_round_tripping_state(params):
+    state, _ = TransformerLabState.from_query(params)
+    assert state.validate() == (state, [])
+    assert TransformerLabState.from_query(state.to_query()) == (state, [])
+    assert len({len(getattr(state, f)) for f in PER_RUN}) == 1  # every run has every setting

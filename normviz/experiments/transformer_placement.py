@@ -14,7 +14,7 @@ from __future__ import annotations
 from normviz.experiments.base import Experiment, PaperTable
 
 DEFAULTS = dict(depth=4, steps=300, log_every=25, n_test=256, lrs=(3e-3, 1e-2, 3e-2, 1e-1), warmups=(50, 150))
-QUICK = dict(depth=2, steps=60, log_every=20, n_test=64, lrs=(3e-3, 1e-1), warmups=(20,))
+QUICK = dict(depth=2, steps=40, log_every=20, n_test=64, lrs=(1e-1,), warmups=(20,))
 PLACES = ("pre", "post")
 LABELS = {"pre": "pre-LN", "post": "post-LN"}
 
