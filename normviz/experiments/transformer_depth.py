@@ -9,6 +9,7 @@ to it un-normalized) but each block reads a normalized copy.
 from __future__ import annotations
 
 from normviz.experiments.base import Experiment, PaperTable
+from normviz.transformer.study import largest_trained, trained  # pure Python: no torch at import
 
 DEFAULTS = dict(depths=(2, 4, 6), lrs=(1e-2, 3e-2, 1e-1), steps=300, log_every=50, n_test=256)
 QUICK = dict(depths=(2, 4), lrs=(3e-3,), steps=40, log_every=20, n_test=64)
@@ -18,7 +19,7 @@ LABELS = {"none": "no norm", "layer": "pre-LN"}
 
 def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
     from normviz.transformer import TransformerConfig
-    from normviz.transformer.study import largest_trained, summary
+    from normviz.transformer.study import summary
 
     c = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
     total, done = len(NORMS) * len(c["depths"]) * len(c["lrs"]), 0
@@ -32,7 +33,7 @@ def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
                 rows.append(summary(TransformerConfig(norm=n, depth=d, lr=lr, steps=c["steps"], log_every=c["log_every"],
                                                       n_test=c["n_test"], seed=seed), keep_history=True))
                 done += 1
-            runs[n][str(d)] = {"rows": rows, "largest_trained": largest_trained(rows)}
+            runs[n][str(d)] = {"rows": rows}
     if progress:
         progress(1.0, "done")
     return {"config": {**c, "depths": list(c["depths"]), "lrs": list(c["lrs"]), "seed": seed, "quick": quick},
@@ -40,7 +41,7 @@ def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
 
 
 def _best_acc(cell: dict) -> float:
-    return max((r["test_acc"] for r in cell["rows"] if r["trained"]), default=0.0)
+    return max((r["test_acc"] for r in cell["rows"] if trained(r)), default=0.0)
 
 
 def _fmt(lr):
@@ -51,10 +52,10 @@ def claim(results: dict) -> tuple[bool, str]:
     """Without a norm the deepest model trains at a smaller largest lr than pre-LN, or not at all."""
     depths = [str(d) for d in results["config"]["depths"]]
     r = results["runs"]
-    parts = [f"{d} blocks: largest lr that trained {_fmt(r['none'][d]['largest_trained'])} without a norm, "
-             f"{_fmt(r['layer'][d]['largest_trained'])} with pre-LN; best accuracy {_best_acc(r['none'][d]):.3f} vs "
+    parts = [f"{d} blocks: largest lr that trained {_fmt(largest_trained(r['none'][d]['rows']))} without a norm, "
+             f"{_fmt(largest_trained(r['layer'][d]['rows']))} with pre-LN; best accuracy {_best_acc(r['none'][d]):.3f} vs "
              f"{_best_acc(r['layer'][d]):.3f}" for d in depths]
-    deep_none, deep_ln = r["none"][depths[-1]]["largest_trained"], r["layer"][depths[-1]]["largest_trained"]
+    deep_none, deep_ln = largest_trained(r["none"][depths[-1]]["rows"]), largest_trained(r["layer"][depths[-1]]["rows"])
     holds = deep_ln is not None and (deep_none is None or deep_none < deep_ln)
     return holds, ". ".join(parts) + "."
 
@@ -63,7 +64,7 @@ def headline(results: dict) -> dict:
     out = {}
     for n in NORMS:
         for d, cell in results["runs"][n].items():
-            out[f"{LABELS[n]}, {d} blocks: largest lr that trained"] = cell["largest_trained"]
+            out[f"{LABELS[n]}, {d} blocks: largest lr that trained"] = largest_trained(cell["rows"])
             out[f"{LABELS[n]}, {d} blocks: best test accuracy"] = round(_best_acc(cell), 3)
     return out
 
@@ -71,11 +72,11 @@ def headline(results: dict) -> dict:
 def facts(results: dict) -> list:
     depths = [str(d) for d in results["config"]["depths"]]
     r = results["runs"]
-    lt = {n: [r[n][d]["largest_trained"] or 0.0 for d in depths] for n in NORMS}
+    lt = {n: [largest_trained(r[n][d]["rows"]) or 0.0 for d in depths] for n in NORMS}
     acc = {n: [_best_acc(r[n][d]) for d in depths] for n in NORMS}
     return [
-        (f"Without a norm the {depths[0]}-block model trains at the smallest swept lr", r["none"][depths[0]]["rows"][0]["trained"]),
-        (f"Without a norm the {depths[-1]}-block model trains at the smallest swept lr", r["none"][depths[-1]]["rows"][0]["trained"]),
+        (f"Without a norm the {depths[0]}-block model trains at the smallest swept lr", trained(r["none"][depths[0]]["rows"][0])),
+        (f"Without a norm the {depths[-1]}-block model trains at the smallest swept lr", trained(r["none"][depths[-1]]["rows"][0])),
         ("Without a norm the largest lr that trains shrinks (or stays) as blocks are added",
          all(b <= a for a, b in zip(lt["none"], lt["none"][1:]))),
         ("At every depth pre-LN trains at a learning rate at least as large as no norm",
@@ -96,7 +97,7 @@ def figure(results: dict) -> list:
             rows = cell["rows"]
             f.add_trace(go.Scatter(x=[x["lr"] for x in rows], y=[x["test_acc"] for x in rows], mode="lines+markers",
                                    name=f"{LABELS[n]}, {d} blocks", line=dict(color=colour(i), dash=dashes[j % 4]),
-                                   marker=dict(size=10, symbol=["circle" if x["trained"] else "x" for x in rows]),
+                                   marker=dict(size=10, symbol=["circle" if trained(x) else "x" for x in rows]),
                                    text=[x["message"] for x in rows],
                                    hovertemplate="lr %{x}: %{y:.3f}<br>%{text}<extra></extra>"))
     f.update_layout(title="Final test accuracy by learning rate and depth (× = diverged or stalled)", xaxis_type="log",

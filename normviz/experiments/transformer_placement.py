@@ -12,6 +12,7 @@ Adam β = (0.9, 0.98). Measured:
 from __future__ import annotations
 
 from normviz.experiments.base import Experiment, PaperTable
+from normviz.transformer.study import largest_trained, trained  # pure Python: no torch at import
 
 DEFAULTS = dict(depth=4, steps=300, log_every=25, n_test=256, lrs=(3e-3, 1e-2, 3e-2, 1e-1), warmups=(50, 150))
 QUICK = dict(depth=2, steps=40, log_every=20, n_test=64, lrs=(1e-1,), warmups=(20,))
@@ -27,7 +28,7 @@ def _cfg(c: dict, seed: int, **kw):
 
 
 def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
-    from normviz.transformer.study import init_grad_norms, largest_trained, summary
+    from normviz.transformer.study import init_grad_norms, summary
 
     c = {**DEFAULTS, **(QUICK if quick else {}), **overrides}
     total = 2 + 2 * len(c["lrs"]) + len(c["warmups"])
@@ -48,9 +49,8 @@ def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
         for i, lr in enumerate(c["lrs"]):
             tick(f"{LABELS[p]}: lr {lr:g}, no warm-up")
             sweep[p].append(summary(_cfg(c, seed, placement=p, lr=lr), keep_history=i == 0))
-    best = {p: largest_trained(sweep[p]) for p in PLACES}
     # The warm-up post-LN needs: at the smallest lr where post-LN failed and pre-LN trained.
-    gap = next((r["lr"] for r, q in zip(sweep["post"], sweep["pre"]) if not r["trained"] and q["trained"]), None)
+    gap = next((r["lr"] for r, q in zip(sweep["post"], sweep["pre"]) if not trained(r) and trained(q)), None)
     warm = []
     if gap is not None:
         for w in c["warmups"]:
@@ -59,7 +59,12 @@ def run(seed: int = 0, quick: bool = False, progress=None, **overrides) -> dict:
     if progress:
         progress(1.0, "done")
     return {"config": {**c, "lrs": list(c["lrs"]), "warmups": list(c["warmups"]), "seed": seed, "quick": quick},
-            "init_grad": init, "sweep": sweep, "largest_trained": best, "warmup_lr": gap, "warmup": warm}
+            "init_grad": init, "sweep": sweep, "warmup_lr": gap, "warmup": warm}
+
+
+def _largest(results: dict) -> dict:
+    """Per placement, the largest swept lr that trained without warm-up (recomputed from the runs)."""
+    return {p: largest_trained(results["sweep"][p]) for p in PLACES}
 
 
 def _spread(g: list[float]) -> float:
@@ -73,15 +78,15 @@ def _fmt(lr):
 
 def claim(results: dict) -> tuple[bool, str]:
     """Pre-LN trains at a larger lr without warm-up than post-LN, and post-LN's gap is closed by warm-up."""
-    best, warm = results["largest_trained"], results["warmup"]
+    best, warm = _largest(results), results["warmup"]
     pre, post = best["pre"], best["post"]
-    warm_ok = [w for w in warm if w["trained"]]
+    warm_ok = [w for w in warm if trained(w)]
     holds = pre is not None and (post is None or pre > post) and bool(warm_ok)
     text = (f"Without warm-up the largest swept learning rate that trained was {_fmt(pre)} for pre-LN and "
             f"{_fmt(post)} for post-LN.")
     if results["warmup_lr"] is not None:
         text += " At lr {:g} post-LN with warm-up: {}.".format(results["warmup_lr"], "; ".join(
-            f"{w['warmup']} steps → {'trained, test accuracy ' + format(w['test_acc'], '.3f') if w['trained'] else 'failed'}"
+            f"{w['warmup']} steps → {'trained, test accuracy ' + format(w['test_acc'], '.3f') if trained(w) else 'failed'}"
             for w in warm))
     return holds, text
 
@@ -89,17 +94,17 @@ def claim(results: dict) -> tuple[bool, str]:
 def headline(results: dict) -> dict:
     out = {}
     for p in PLACES:
-        out[f"{LABELS[p]}: largest lr that trained without warm-up"] = results["largest_trained"][p]
+        out[f"{LABELS[p]}: largest lr that trained without warm-up"] = _largest(results)[p]
         out[f"{LABELS[p]}: gradient-norm spread over blocks at init (max/min)"] = round(_spread(results["init_grad"][p]), 2)
         for r in results["sweep"][p]:
-            out[f"{LABELS[p]}: test accuracy at lr {r['lr']:g}"] = round(r["test_acc"], 3) if r["trained"] else None
+            out[f"{LABELS[p]}: test accuracy at lr {r['lr']:g}"] = round(r["test_acc"], 3) if trained(r) else None
     for w in results["warmup"]:
         out[f"post-LN at lr {results['warmup_lr']:g}, warm-up {w['warmup']}: test accuracy"] = round(w["test_acc"], 3)
     return out
 
 
 def facts(results: dict) -> list:
-    best, init = results["largest_trained"], results["init_grad"]
+    best, init = _largest(results), results["init_grad"]
     pre, post = best["pre"], best["post"]
     gp, gq = init["post"], init["pre"]
     warm = results["warmup"]
@@ -107,9 +112,9 @@ def facts(results: dict) -> list:
         ("Without warm-up, pre-LN trains at a larger learning rate than post-LN",
          pre is not None and (post is None or pre > post)),
         ("Post-LN with warm-up trains at a learning rate where it fails without",
-         any(w["trained"] for w in warm)),
+         any(trained(w) for w in warm)),
         ("The longest warm-up gives post-LN its best accuracy there",
-         bool(warm) and warm[-1]["trained"] and warm[-1]["test_acc"] >= max(w["test_acc"] for w in warm)),
+         bool(warm) and trained(warm[-1]) and warm[-1]["test_acc"] >= max(w["test_acc"] for w in warm)),
         ("At initialisation pre-LN's gradient norm is about the same in every block (max/min < 1.5)",
          _spread(gq) < 1.5),
         ("At initialisation post-LN's gradient norm differs across blocks more than pre-LN's", _spread(gp) > _spread(gq)),
@@ -136,7 +141,7 @@ def figure(results: dict) -> list:
     for i, p in enumerate(PLACES):
         r = results["sweep"][p]
         f.add_trace(go.Scatter(x=[x["lr"] for x in r], y=[x["test_acc"] for x in r], name=LABELS[p], mode="lines+markers",
-                               marker=dict(symbol=["circle" if x["trained"] else "x" for x in r], size=11),
+                               marker=dict(symbol=["circle" if trained(x) else "x" for x in r], size=11),
                                line=dict(color=colour(i)), text=[x["message"] for x in r],
                                hovertemplate="lr %{x}: accuracy %{y:.3f}<br>%{text}<extra></extra>"))
     f.update_layout(title="Learning-rate sweep without warm-up (× = diverged or stalled)", xaxis_type="log",

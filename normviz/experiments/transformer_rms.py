@@ -130,9 +130,13 @@ SPEC = Experiment(
           "its backward two more, RMSNorm one each, and no β to load or to accumulate a gradient for. On a GPU "
           "those reductions and synchronisations are a visible part of a memory-bound kernel, so fused RMSNorm is "
           "faster; the paper's 7–64 % came from unfused implementations, where each extra elementwise pass is a "
-          "full trip through memory. Here, 32 features per token fit in a cache line or two, torch's CPU kernels for "
-          "both are single passes, and the norm is a small share of a step dominated by matrix products and "
-          "Python overhead: the ratios above are this CPU's, with their noise.",
+          "full trip through memory. Here the opposite can happen, and why is visible in torch's profiler (torch "
+          "2.13, CPU): LayerNorm runs as one native kernel forward (native_layer_norm) and one backward "
+          "(native_layer_norm_backward), while RMSNorm's forward is fused (_fused_rms_norm) but its backward goes "
+          "through autograd over pow, mean, rsqrt, mul and div, one pass over memory each; normviz's RMSNorm also "
+          "multiplies by γ as a separate op. Cost is a property of the implementation, not of the formula: the "
+          "ratios above are this CPU's and this torch's, with their noise. In a whole step the norm is a small share "
+          "beside the matrix products and Python overhead.",
     full_seconds=30,
     related=("transformer_lab",),
     numerics="native",

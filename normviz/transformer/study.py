@@ -15,7 +15,7 @@ from normviz.transformer.config import TransformerConfig
 def summary(cfg: TransformerConfig, *, keep_history: bool = False, keep_last: bool = False) -> dict:
     """Train ``cfg``; its final numbers (and, if asked, the per-snapshot history and last snapshot).
 
-    ``trained``: finished without diverging (the loss never blew up nor stalled near its start).
+    ``trained``: see :func:`trained`.
     """
     from normviz.transformer.train import run
 
@@ -23,8 +23,9 @@ def summary(cfg: TransformerConfig, *, keep_history: bool = False, keep_last: bo
     last = snaps[-1]
     out = {"lr": cfg.lr, "warmup": cfg.warmup, "depth": cfg.depth, "norm": cfg.norm, "placement": cfg.placement,
            "test_acc": last["test_acc"], "seq_acc": last["seq_acc"], "diverged": last["diverged"],
-           "trained": not last["diverged"], "stopped_at": last["step"], "message": last["message"],
+           "stopped_at": last["step"], "message": last["message"],
            "sec_per_step": last["sec_per_step"]}
+    out["trained"] = trained(out)
     if keep_history:
         out["history"] = {k: [s[k] for s in snaps] for k in ("step", "loss", "test_acc", "grad_norm", "resid_norm")}
         out["history"]["learned"] = [s["learned"] for s in snaps]
@@ -58,12 +59,28 @@ def init_grad_norms(cfg: TransformerConfig, n_batches: int = 8) -> list[float]:
         return (total / n_batches).tolist()
 
 
+def trained_accuracy(seq_len: int = 8, vocab: int = 10) -> float:
+    """The test accuracy a run must reach to count as trained: halfway from chance (the best guess of
+    each sorted position without attention, ``task.chance_accuracy``, ≈ 0.339 for 8 digits) to 1."""
+    from normviz.transformer.task import chance_accuracy
+
+    return (chance_accuracy(seq_len, vocab) + 1) / 2
+
+
+def trained(r: dict) -> bool:
+    """A run (a :func:`summary`) trained: it did not diverge or stall, and its final per-token test
+    accuracy is at least :func:`trained_accuracy` (a run that only learned where small and large
+    digits go, without attention, stays near chance and does not count)."""
+    return not r["diverged"] and r["test_acc"] >= trained_accuracy()
+
+
 def largest_trained(rows: list[dict]) -> float | None:
-    """The largest lr among ``rows`` (one lr each) that trained, counting only the lrs below the first
-    failure (a run that trains again above a failure is luck, not stability); None if none did."""
+    """The largest lr among ``rows`` (one lr each) that trained (:func:`trained`), counting only the lrs
+    below the first failure (a run that trains again above a failure is luck, not stability); None if
+    none did."""
     best = None
     for r in sorted(rows, key=lambda r: r["lr"]):
-        if not r["trained"]:
+        if not trained(r):
             break
         best = r["lr"]
     return best
