@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from normviz.state import MAX_RUNS, PageState, param
-from normviz.transformer.config import PLACEMENTS, PRESETS, token_norms
+from normviz.transformer.config import PLACEMENTS, PRESET_STEPS, PRESETS, token_norms
 
 VIEWS = ("overview", "gradients", "residual", "tokens", "dyt", "experiments")
 PER_RUN = ("norm", "placement", "depth", "lr", "warmup")
@@ -23,7 +23,7 @@ class TransformerLabState(PageState):
     depth: tuple[int, ...] = param((2, 2, 2), lo=1, hi=6, doc="blocks of each run")
     lr: tuple[float, ...] = param((3e-3, 3e-3, 3e-3), lo=1e-5, hi=1.0, doc="Adam learning rate of each run")
     warmup: tuple[int, ...] = param((0, 0, 0), lo=0, hi=2000, doc="linear warm-up steps of each run")
-    steps: int = param(400, lo=10, hi=3000, doc="training steps of every run")
+    steps: int = param(PRESET_STEPS["quick"], lo=10, hi=3000, doc="training steps of every run")
     seed: int = param(0, lo=0, hi=2**31 - 1, doc="random seed (initial weights, batches, test set)")
     preset: str = param("quick", choices=tuple(PRESETS) + ("custom",), doc="the preset the page opens on")
     view: str = param("overview", choices=VIEWS, doc="which charts are shown")
@@ -58,4 +58,5 @@ def preset_state(key: str, state: TransformerLabState) -> TransformerLabState:
 
     base = TransformerConfig()
     runs = [{**{f: getattr(base, f) for f in PER_RUN}, **r} for r in PRESETS[key][1]]
-    return state.replace(**{f: tuple(r[f] for r in runs) for f in PER_RUN}, preset=key, steps=base.steps)
+    return state.replace(**{f: tuple(r[f] for r in runs) for f in PER_RUN}, preset=key,
+                         steps=PRESET_STEPS.get(key, base.steps))
