@@ -82,6 +82,7 @@ def facts(results: dict) -> list:
         ("At every depth pre-LN trains at a learning rate at least as large as no norm",
          all(b >= a for a, b in zip(lt["none"], lt["layer"]))),
         ("At every depth pre-LN's best accuracy beats no norm's", all(b > a for a, b in zip(acc["none"], acc["layer"]))),
+        ("Without a norm the best accuracy falls as blocks are added", all(b < a for a, b in zip(acc["none"], acc["none"][1:]))),
     ]
 
 

@@ -97,7 +97,7 @@ def headline(results: dict) -> dict:
         out[f"{LABELS[p]}: largest lr that trained without warm-up"] = _largest(results)[p]
         out[f"{LABELS[p]}: gradient-norm spread over blocks at init (max/min)"] = round(_spread(results["init_grad"][p]), 2)
         for r in results["sweep"][p]:
-            out[f"{LABELS[p]}: test accuracy at lr {r['lr']:g}"] = round(r["test_acc"], 3) if trained(r) else None
+            out[f"{LABELS[p]}: test accuracy at lr {r['lr']:g}"] = round(r["test_acc"], 3)
     for w in results["warmup"]:
         out[f"post-LN at lr {results['warmup_lr']:g}, warm-up {w['warmup']}: test accuracy"] = round(w["test_acc"], 3)
     return out
