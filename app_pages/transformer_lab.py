@@ -63,6 +63,8 @@ for label, cfg, err in configs(state):
         b3.error(f"Run {label}: {err}", icon="🚫")
 if shown("view"):
     st.segmented_control("View", list(VIEWS), key=k("view"), format_func=VIEWS.get)
+if (ss[k("view")] or "overview") == "experiments":
+    shipped.render()  # static: drawn once per page run, not on every tick of the fragment below
 
 
 @st.fragment(run_every=TICK_S if ss[RUNNING] else None)
@@ -73,7 +75,7 @@ def live() -> None:
             jobs.refresh(training_service(), job)
     view = ss[k("view")] or "overview"
     if view == "experiments":
-        shipped.render(ss[CELL])
+        shipped.rerun(ss[CELL])
     else:
         runs.render(ss[RUNS], view)
     if ss[RUNNING] and not any(j.active for j in ss[RUNS] + ss[CELL]):

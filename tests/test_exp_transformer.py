@@ -1,6 +1,7 @@
 """The transformer experiments on their shipped runs (2 seeds each): each claim recomputed from the
 numbers on both seeds and reported as it is (holding, mixed, or not reproducing), sentences built
-from the data, and a live portable re-run of one shipped sweep cell."""
+from the data. (A live re-run of a shipped cell, through the page's portable worker:
+tests/test_transformer_page.py.)"""
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,6 @@ from normviz.experiments import transformer_dyt as dyt
 from normviz.experiments import transformer_placement as placement
 from normviz.experiments import transformer_rms as rms
 from normviz.experiments.seeds import claim_count, facts
-from normviz.numerics import run_portable
 from normviz.transformer.study import trained, trained_accuracy
 from normviz.transformer.task import chance_accuracy
 from tests.shipped import shipped_results
@@ -98,13 +98,3 @@ def test_guide_answers_the_transformer_question_from_these_experiments():
     for paper in ("Xiong", "Zhang & Sennrich", "Zhu"):
         assert paper in entry.answer
 
-
-def test_live_portable_rerun_of_a_shipped_sweep_cell_gives_the_shipped_numbers():
-    """Post-LN at the rate where it fails without warm-up, seed 0: it stops early, so the re-run is short."""
-    res = shipped_results("transformer_placement")["runs"]["0"]["results"]
-    lr = res["warmup_lr"]
-    ref = placement.cell(res, "post", lr)
-    got = run_portable("normviz.transformer.study:final_summary",
-                       config=placement.cell_config(res, "post", lr).to_dict())
-    for key in ("test_acc", "seq_acc", "diverged", "stopped_at", "message"):
-        assert got[key] == ref[key], key

@@ -25,10 +25,10 @@ def _charts(at) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
-def _run_to_end(at, timeout: float = 180.0) -> AppTest:
+def _run_to_end(at, timeout: float = 180.0, poll: float = 0.2) -> AppTest:
     deadline = time.monotonic() + timeout
     while at.session_state["transformer:running"] and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(poll)
         at.run()
     assert not at.session_state["transformer:running"], "runs did not finish"
     return at
@@ -114,3 +114,18 @@ def test_any_query_parses_to_a_valid_round_tripping_state(params):
     assert state.validate() == (state, [])
     assert TransformerLabState.from_query(state.to_query()) == (state, [])
     assert len({len(getattr(state, f)) for f in PER_RUN}) == 1  # every run has every setting
+
+
+def test_live_rerun_of_a_shipped_sweep_cell_gives_the_shipped_numbers():
+    """Post-LN at the rate where it fails without warm-up, seed 0, re-run in the page's worker (portable
+    numerics): it stops early, so the re-run is short, and must match the shipped cell exactly."""
+    at = _app(view="experiments")
+    at.selectbox(key="transformer:cell_place").set_value("post").run()
+    at.selectbox(key="transformer:cell_lr").set_value(0.03).run()
+    at.button(key="transformer:cell_run").click().run()
+    _run_to_end(at, poll=2.0)  # each AppTest run redraws the four experiments' figures: poll slowly
+    assert not at.exception
+    job = at.session_state["transformer:cell"][0]
+    assert job.status == "diverged" and job.config.placement == "post" and job.config.lr == 0.03
+    line = [m.value for m in at.markdown if m.value.startswith("post-LN lr 0.03 seed 0:")]
+    assert line and line[0].endswith("the same numbers."), line

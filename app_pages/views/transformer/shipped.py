@@ -48,10 +48,10 @@ def experiment(key: str) -> None:
     st.caption(f"Made with `{doc['made_by']}` on {doc['date']} ({doc['machine']}; {doc['numerics']['mode']} numerics).")
 
 
-def render(cell_jobs: list[jobs.Job]) -> None:
+def render() -> None:
+    """The four experiments (the re-run panel is drawn by the page's live fragment)."""
     for key in KEYS:
         experiment(key)
-    rerun(cell_jobs)
 
 
 def rerun(cell_jobs: list[jobs.Job]) -> None:
