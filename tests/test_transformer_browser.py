@@ -19,8 +19,8 @@ def test_quick_runs_show_live_charts_and_switch_views(app_url, page):
     assert_no_exception(page)
     assert page.locator(CHART).count() == 0  # nothing runs on page load
     page.get_by_role("button", name="Run", exact=True).click()
-    page.locator(CHART).first.wait_for(state="visible", timeout=90000)
-    page.get_by_text("Finished 60 steps").first.wait_for(timeout=120000)
+    page.locator(CHART).first.wait_for(state="visible", timeout=240000)  # worker start-up on a loaded machine
+    page.get_by_text("Finished 60 steps").first.wait_for(timeout=240000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim().endsWith('Run') && !b.disabled)",
         timeout=120000)
