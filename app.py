@@ -16,6 +16,7 @@ pages = [
     st.Page("app_pages/image_lab.py", title="Image lab", icon=":material/photo_library:", url_path="image_lab"),
     st.Page("app_pages/cube.py", title="Cube", icon=":material/view_in_ar:", url_path="cube"),
     st.Page("app_pages/training_lab.py", title="Training lab", icon=":material/model_training:", url_path="training"),
+    st.Page("app_pages/transformer_lab.py", title="Transformer lab", icon=":material/hub:", url_path="transformer"),
     st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
     st.Page("app_pages/guide.py", title="Guide", icon=":material/menu_book:", url_path="guide"),
     st.Page("app_pages/glossary.py", title="Glossary", icon=":material/dictionary:", url_path="glossary"),

@@ -41,6 +41,7 @@ QUESTIONS: dict[str, str] = {
     "cost": "What does each norm cost?",
     "why": "Why does BatchNorm help at all?",
     "invariances": "What is each norm invariant to?",
+    "transformer": "Which norm for a transformer, and where does it go?",
 }
 
 

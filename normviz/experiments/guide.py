@@ -84,4 +84,13 @@ GUIDE: tuple[GuideEntry, ...] = (
         recommendation="Choose the norm whose invariances match the nuisance in your data; with ε > 0 they hold only "
                        "approximately.",
     ),
+    GuideEntry(
+        "transformer",
+        "Xiong et al. 2020: post-LN (the original Transformer) needs a learning-rate warm-up, pre-LN trains without "
+        "one. Zhang & Sennrich 2019: RMSNorm matches LN and cut running time 7–64 %. Zhu et al. 2025: DyT matches LN "
+        "(ViT-B 82.5 vs 82.3 % top-1).",
+        ("transformer_placement", "transformer_rms", "transformer_dyt", "transformer_depth"),
+        recommendation="Pre-norm: LayerNorm or RMSNorm inside each residual branch and one before the head; post-LN "
+                       "only with a warm-up; no norm only at small depth and learning rate.",
+    ),
 )
