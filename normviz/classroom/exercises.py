@@ -320,3 +320,26 @@ def decode_result(code: str) -> dict[str, bool]:
             raise ValueError("This result code names an exercise this version does not have.")
         out[ids[value // 2]] = bool(value % 2)
     return out
+
+
+# -- URL state of the exercises page ----------------------------------------------------------
+from dataclasses import dataclass as _dataclass  # noqa: E402
+
+from normviz.state import PageState, param  # noqa: E402
+
+
+def _exercise_ids() -> list[str]:
+    return [""] + [ex.id for ex in catalogue()]
+
+
+@_dataclass(frozen=True)
+class ExercisesState(PageState):
+    """``?ex=<id>&lock=ex``: the exercise a teacher hands out, with the chooser hidden."""
+
+    ex: str = param("", choices=_exercise_ids, doc="the exercise shown ('' = the first)")
+
+
+def locked_link(ex_id: str) -> str:
+    """The link a teacher hands out: this exercise only, the chooser hidden."""
+    by_id(ex_id)
+    return f"/exercises?ex={ex_id}&lock=ex"
