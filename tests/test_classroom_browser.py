@@ -32,6 +32,14 @@ def test_locked_exercise_is_scored_in_the_browser(page, app_url):
     screenshot(page, "exercises_390x844")
 
 
+def test_set_exercise_draws_every_cell(page, app_url):
+    goto(page, f"{app_url}{E.locked_link('set-group')}")
+    points = page.locator('[data-testid="stPlotlyChart"] path.point')
+    points.first.wait_for(timeout=30000)
+    assert points.count() == len(E.all_cells())
+    screenshot(page, "exercises_set_1280x800")
+
+
 def test_lesson_link_opens_its_exercise(page, app_url):
     goto(page, f"{app_url}/lessons")
     screenshot(page, "lessons_1280x800")

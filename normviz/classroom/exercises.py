@@ -38,6 +38,9 @@ CHANGE_TOL = 1e-2  # max |Δy| above this counts as "changes"; ε = 1e-5 alone m
 IMAGE_SHAPE = (4, 3, 8, 8)
 EDITS = {"contrast": "contrast ×2 (x → 2x)", "brightness": "brightness +0.3 (x → x + 0.3)",
          "cast": "a colour cast (R ×1.3, G ×1.0, B ×0.7)", "mate": "batch mate 2 swapped for another image"}
+EDITS_DONE = {"contrast": "image 0's contrast is doubled (x → 2x)", "brightness": "0.3 is added to image 0 (x → x + 0.3)",
+              "cast": "image 0 gets a colour cast (R ×1.3, G ×1.0, B ×0.7)",
+              "mate": "batch mate 2 is swapped for another image"}
 CHANGE_NORMS = {"instance": "InstanceNorm", "layer": "LayerNorm", "group": "GroupNorm (G = 3)",
                 "batch": "BatchNorm (train)", "batch_eval": "BatchNorm (eval, running statistics)"}
 DATA = Path(__file__).resolve().parents[2] / "data" / "experiments"
@@ -98,7 +101,7 @@ def _set_exercise(norm: str) -> Exercise:
     spec = NORMS[norm]
     kind = _kind(norm)
     answer = shared_set(norm)
-    what = "weight" if kind == "weight" else "activation"
+    what = "a weight" if kind == "weight" else "an activation"
     extra = " (G = 2)" if "groups" in spec.param_names else " (ghost batch of 1)" if "ghost_size" in spec.param_names else ""
 
     def check(clicked) -> Verdict:
@@ -113,7 +116,7 @@ def _set_exercise(norm: str) -> Exercise:
     axes = "·".join(spec.axes) or "nothing"
     return Exercise(
         id=f"set-{norm}", kind="set", title=f"{spec.name}: which cells share μ?",
-        prompt=(f"A {what} tensor of shape {SHAPE}{extra}. Under **{spec.name}**, click every cell whose value "
+        prompt=(f"Take {what} tensor of shape {SHAPE}{extra}. Under **{spec.name}**, click every cell whose value "
                 f"enters the mean μ used for the marked cell {cell_label(MARKED, kind)}."),
         options=all_cells(), answer=answer, check=check, norm=norm, highlight=(MARKED,),
         explanation=f"{spec.name} pools over {axes}: {spec.pools}. The set has {len(answer)} of {len(all_cells())} cells.",
@@ -171,8 +174,8 @@ def _change_exercise(norm: str, edit: str) -> Exercise:
     base = "batch" if norm == "batch_eval" else norm
     return Exercise(
         id=f"change-{norm}-{edit}", kind="change", title=f"{CHANGE_NORMS[norm]}: {EDITS[edit]}",
-        prompt=(f"A batch of 4 images goes through **{CHANGE_NORMS[norm]}**. Now {EDITS[edit]}"
-                f"{'' if edit == 'mate' else ' is applied to image 0'}. Will image 0's normalized output change?"),
+        prompt=(f"A batch of 4 images goes through **{CHANGE_NORMS[norm]}**. Now {EDITS_DONE[edit]}. "
+                "Will image 0's normalized output change?"),
         options=("changes", "stays"), answer=answer, check=check, norm=base,
         explanation=f"Normalizing both batches: max |Δy| on image 0 = {delta:.2g} ({answer}).",
         link="/image_lab?view=side&lock=view")

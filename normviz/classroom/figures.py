@@ -32,11 +32,16 @@ def grid_figure(roles: dict, kind: str = "activation", title: str = ""):
             x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers", name=NAMES[role],
             marker=dict(symbol="square", size=30, color=COLOURS[role], line=dict(width=1, color="#6b7280")),
             text=[cell_label(c, kind) for c in cells], hovertemplate="%{text}<extra>" + NAMES[role] + "</extra>"))
-    n_ticks = [cell_xy((n, 0, 0, 0))[0] + (SHAPE[2] * SHAPE[3] - 1) / 2 for n in range(SHAPE[0])]
-    first = "o" if kind == "weight" else "n"
+    first, third = ("o", "k") if kind == "weight" else ("n", "h")
+    columns = [(h, w) for h in range(SHAPE[2]) for w in range(SHAPE[3])]
+    tickvals = [cell_xy((n, 0, h, w))[0] for n in range(SHAPE[0]) for h, w in columns]
+    ticktext = [f"{third}{h}·{'l' if kind == 'weight' else 'w'}{w}" for n in range(SHAPE[0]) for h, w in columns]
+    for n in range(SHAPE[0]):
+        fig.add_annotation(x=cell_xy((n, 0, 0, 0))[0] + (len(columns) - 1) / 2, y=-0.8, text=f"{first} = {n}",
+                           showarrow=False, font=dict(size=14))
     fig.update_layout(title=title, height=280, margin=dict(l=40, r=10, t=40, b=40),
                       legend=dict(orientation="h", y=-0.25), plot_bgcolor="white",
-                      xaxis=dict(tickvals=n_ticks, ticktext=[f"{first} = {n}" for n in range(SHAPE[0])],
+                      xaxis=dict(tickvals=tickvals, ticktext=ticktext,
                                  showgrid=False, zeroline=False),
                       yaxis=dict(title="i" if kind == "weight" else "c", autorange="reversed",
                                  tickvals=list(range(SHAPE[1])), showgrid=False, zeroline=False))
