@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_pages.kit import explained_errors, show_locks, show_notices, url_state, wkey
 from normviz.classroom import exercises as E
-from normviz.classroom.figures import grid_figure
+from normviz.classroom.figures import grid_figure, xy_cell
 from normviz.norms import display_name
 
 PREFIX = "ex"
@@ -40,12 +40,27 @@ if ex.kind in ("set", "which"):
         roles = {c: "right" for c in ex.answer}
         roles.update({c: "wrong" for c in verdict.wrong})
         roles.update({c: "missing" for c in verdict.missing})
+    elif ex.kind == "set":
+        roles = {tuple(c): "picked" for c in st.session_state.get(f"resp:{ex.id}", [])}
     roles[E.MARKED] = "marked"
-    st.plotly_chart(grid_figure(roles, kind), key=f"grid:{ex.id}", config={"displayModeBar": False})
+    event = st.plotly_chart(grid_figure(roles, kind), key=f"grid:{ex.id}", config={"displayModeBar": False},
+                            on_select="rerun" if ex.kind == "set" else "ignore", selection_mode="points")
+    points = event.selection.points if ex.kind == "set" and event else []
+    # A click selects one point and stays selected across reruns: toggle each new click once.
+    seen = tuple(sorted((p["x"], p["y"]) for p in points))
+    if points and st.session_state.get(f"{PREFIX}:clicked:{ex.id}") != seen:
+        st.session_state[f"{PREFIX}:clicked:{ex.id}"] = seen
+        picked = {tuple(c) for c in st.session_state.get(f"resp:{ex.id}", [])}
+        for p in points:
+            cell = xy_cell(p["x"], p["y"])
+            if cell is not None and cell != E.MARKED:
+                picked ^= {cell}
+        st.session_state[f"resp:{ex.id}"] = sorted(picked)
+        st.rerun()
 
 with st.form(f"form:{ex.id}"):
     if ex.kind == "set":
-        response = st.multiselect("Cells that share μ with the marked one", E.all_cells(), key=f"resp:{ex.id}",
+        response = st.multiselect("Cells that share μ with the marked one (click them in the grid, or pick here)", E.all_cells(), key=f"resp:{ex.id}",
                                   format_func=label.get, placeholder="Pick cells")
     else:
         fmt = display_name if ex.kind == "which" else (lambda o: "no norm" if o == "none" else

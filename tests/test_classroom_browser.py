@@ -37,6 +37,12 @@ def test_set_exercise_draws_every_cell(page, app_url):
     points = page.locator('[data-testid="stPlotlyChart"] path.point')
     points.first.wait_for(timeout=30000)
     assert points.count() == len(E.all_cells())
+    # a click on a grey cell picks it: it appears in the answer box and is drawn as "your pick"
+    page.locator('[data-testid="stPlotlyChart"] g.trace.scatter').last.locator("path.point").first.click(force=True)
+    page.locator('[data-testid="stMultiSelect"] span', has_text="n0 c0 h0 w0").first.wait_for(timeout=30000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stPlotlyChart"] text.legendtext', has_text="your pick").count() == 1
     screenshot(page, "exercises_set_1280x800")
 
 

@@ -160,3 +160,11 @@ def test_result_code_detects_a_typo(answers, data):
 def test_bad_codes_explained(bad):
     with pytest.raises(ValueError, match="code"):
         E.decode_result(bad)
+
+
+def test_grid_clicks_map_back_to_cells():
+    from normviz.classroom.figures import cell_xy, xy_cell
+
+    assert all(xy_cell(*cell_xy(c)) == c for c in E.all_cells())
+    gap = cell_xy((0, 0, E.SHAPE[2] - 1, E.SHAPE[3] - 1))[0] + 1  # the column between the panels
+    assert xy_cell(gap, 0) is None

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from normviz.classroom.exercises import MARKED, SHAPE, all_cells, cell_label
 
-COLOURS = {"marked": "#1f2937", "set": "#2563eb", "right": "#15803d", "wrong": "#dc2626",
+COLOURS = {"marked": "#1f2937", "set": "#2563eb", "picked": "#7c3aed", "right": "#15803d", "wrong": "#dc2626",
            "missing": "#f59e0b", "other": "#e5e7eb"}
-NAMES = {"marked": "marked cell", "set": "highlighted set", "right": "clicked, in the set",
+NAMES = {"marked": "marked cell", "set": "highlighted set", "picked": "your pick", "right": "clicked, in the set",
          "wrong": "clicked, not in the set", "missing": "in the set, not clicked", "other": "other cells"}
 
 
 def cell_xy(cell, shape=SHAPE) -> tuple[int, int]:
     n, c, h, w = cell
     return n * (shape[2] * shape[3] + 1) + h * shape[3] + w, c
+
+
+def xy_cell(x: float, y: float, shape=SHAPE):
+    """The inverse of :func:`cell_xy` (None between the panels)."""
+    per = shape[2] * shape[3] + 1
+    n, rest = divmod(int(round(x)), per)
+    if rest == per - 1 or not 0 <= n < shape[0]:
+        return None
+    return (n, int(round(y)), rest // shape[3], rest % shape[3])
 
 
 def grid_figure(roles: dict, kind: str = "activation", title: str = ""):
