@@ -20,6 +20,8 @@ pages = [
     st.Page("app_pages/experiments.py", title="Experiments", icon=":material/science:", url_path="experiments"),
     st.Page("app_pages/guide.py", title="Guide", icon=":material/menu_book:", url_path="guide"),
     st.Page("app_pages/glossary.py", title="Glossary", icon=":material/dictionary:", url_path="glossary"),
+    st.Page("app_pages/exercises.py", title="Exercises", icon=":material/quiz:", url_path="exercises"),
+    st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ]
 
 st.navigation(pages).run()
