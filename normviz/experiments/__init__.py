@@ -19,7 +19,7 @@ from normviz.experiments.guide import GUIDE, GuideEntry  # noqa: F401
 
 ORDER = ("bn_figure1", "gn_figure1", "batch_instance", "switchable", "santurkar", "rnn", "weight_norm",
          "keras", "distributed", "gn_figures", "invariances", "cost",
-         "affine", "scale_invariance")
+         "affine", "scale_invariance", "learning_rates", "input_scaling")
 
 EXPERIMENTS: dict[str, Experiment] = {}
 for _key in ORDER:

@@ -115,3 +115,24 @@ def fit(model, data, *, steps: int, batch_size: int, lr: float, momentum: float 
         return log
     finally:
         torch.set_num_threads(before)
+
+
+def mlp(norm: str, *, widths=(64, 64), seed: int = 0, n_in: int = 64, norm_opts: dict | None = None):
+    """linear → norm → ReLU per width, then linear(10), on flat (N, ``n_in``) inputs.
+
+    ``norm`` as in :func:`cnn` (``dims=1``: BN per feature over the batch, LN over a sample's
+    features, GN over groups of features). Returns ``nn.Sequential``; block i is
+    ``Sequential(linear, norm, ReLU)``.
+    """
+    import torch
+    from torch import nn
+
+    from normviz.norms.torch_modules import normed_layer
+
+    torch.manual_seed(seed)
+    blocks, d_in = [], n_in
+    for d in widths:
+        layer, nm = normed_layer(norm, nn.Linear(d_in, d), d, dims=1, **(norm_opts or {}))
+        blocks.append(nn.Sequential(layer, nm, nn.ReLU()))
+        d_in = d
+    return nn.Sequential(*blocks, nn.Linear(d_in, 10))
