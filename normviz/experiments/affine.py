@@ -17,7 +17,7 @@ from normviz.experiments.base import Experiment, PaperTable
 RUNS = ("affine", "no_affine")
 LABELS = {"affine": "BN with γ, β", "no_affine": "BN without affine"}
 SETTINGS = dict(widths=(16, 32), batch_size=32, lr=0.05, momentum=0.9)
-STEPS, QUICK_STEPS = 1000, 40
+STEPS, QUICK_STEPS = 1000, 20
 SEED_QUOTE = ("what if increasing the magnitude of the weights made the network perform better? … "
               "add γ and β")
 
