@@ -206,3 +206,16 @@ def test_bad_weight_decay_in_the_url_is_a_notice():
     assert not at.exception
     texts = " ".join(w.value for w in at.warning)
     assert "wd" in texts and "affine" in texts
+
+
+def test_locked_affine_and_weight_decay_are_named_in_the_lock_caption_and_still_used():
+    at = _app(lock="affine,wd", norm="batch,layer", affine="0,0", wd="0.001,0.002", steps="20", preset="custom")
+    assert not at.exception
+    keys = {w.key for kind in ("checkbox", "number_input") for w in at.get(kind)}
+    assert not {"training.affine0", "training.wd0", "training.affine1", "training.wd1"} & keys
+    caption = " ".join(c.value for c in at.caption)
+    assert "γ, β (affine)" in caption and "weight decay" in caption
+    at.button(key="training:run").click().run()
+    assert [(j.config.affine, j.config.weight_decay) for j in at.session_state["training:runs"]] == [
+        (False, 0.001), (False, 0.002)]
+    _run_to_end(at)
