@@ -111,3 +111,14 @@ def test_input_scaling_facts_counted_over_seeds(shipped_is):
     fs = seed_facts(get("input_scaling"), shipped_is)
     assert len(fs) == 7
     assert fs[1].all  # standardized inputs beat the scaled pixels in both seeds
+
+
+@pytest.mark.recompute
+def test_live_recheck_of_one_sweep_cell_in_portable_mode(shipped_lr):
+    """The shipped sweep was made in portable mode: one of its cells re-run there gives its number exactly."""
+    from normviz.numerics import run_portable
+
+    sweep = shipped_lr["runs"]["1"]["results"]["sweeps"]["batch"]
+    j = sweep["lr"].index(0.3)  # BN's largest learning rate that still trains: the cell the claim rests on
+    got = run_portable("normviz.experiments.learning_rates:sweep_point", norm="batch", lr=0.3, seed=1)
+    assert got == sweep["error"][j]

@@ -72,6 +72,14 @@ def run(seed: int = 0, quick: bool = False, progress=None) -> dict:
     return out
 
 
+def sweep_point(norm: str, lr: float, seed: int = 0) -> float:
+    """One cell of the full sweep: the final error (%) of ``norm`` at ``lr`` (for live re-checks)."""
+    from normviz.experiments.loop import digits, mlp
+
+    return lr_sweep(lambda: mlp(norm, widths=SETTINGS["widths"], seed=seed), digits("mlp"), [lr], steps=STEPS,
+                    batch_size=SETTINGS["batch_size"], momentum=SETTINGS["momentum"], seed=seed)["error"][0]
+
+
 def _largest(results: dict) -> dict:
     return {k: largest_lr(results["sweeps"][k], results["target_error"]) for k in NORMS}
 
