@@ -22,7 +22,7 @@ TICK_S = 0.25  # fragment period: each tick reads the runs' new snapshots
 VIEWS = {"bn_fig1": "BN Figure 1", "overview": "Loss & accuracy", "distributions": "Percentile bands",
          "histograms": "Histograms over time", "sweep": "Batch-size sweep (GN Figure 1)"}
 LOCK_LABELS = {"norm": "norms", "batch": "batch sizes", "lr": "learning rates", "model": "models",
-               "init": "init std", "steps": "steps", "seed": "seed", "preset": "preset", "view": "view"}
+               "init": "init std", "affine": "γ, β (affine)", "wd": "weight decay", "steps": "steps", "seed": "seed", "preset": "preset", "view": "view"}
 
 st.title("Training lab")
 st.markdown("Train small networks on scikit-learn's 8×8 digits (1 438 training and 359 test images, bundled; "

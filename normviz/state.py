@@ -419,13 +419,15 @@ def _training_norm_keys() -> list[str]:
 @dataclass(frozen=True)
 class TrainingLabState(PageState):
     """Training lab controls: up to four runs side by side (the i-th item of ``norm``, ``batch``,
-    ``lr``, ``model``, ``init`` configures run i), shared steps and seed, preset and view."""
+    ``lr``, ``model``, ``init``, ``affine``, ``wd`` configures run i), shared steps and seed, preset and view."""
 
     norm: tuple[str, ...] = param(("none", "batch"), choices=_training_norm_keys, doc="norm of each run")
     batch: tuple[int, ...] = param((60, 60), lo=2, hi=512, doc="batch size of each run")
     lr: tuple[float, ...] = param((0.5, 0.5), lo=1e-5, hi=1000.0, doc="learning rate of each run")
     model: tuple[str, ...] = param(("mlp", "mlp"), choices=TRAINING_MODELS, doc="model of each run")
     init: tuple[float, ...] = param((0.1, 0.1), lo=1e-4, hi=10.0, doc="init std of each run's weights")
+    affine: tuple[bool, ...] = param((True, True), doc="each run's norm learns γ, β (0: normalize only)")
+    wd: tuple[float, ...] = param((0.0, 0.0), lo=0.0, hi=1.0, doc="weight decay of each run")
     steps: int = param(3000, lo=10, hi=20000, doc="training steps of every run")
     seed: int = param(0, lo=0, hi=2**31 - 1, doc="random seed (initial weights, data order)")
     preset: str = param("bn_fig1", choices=TRAINING_PRESETS, doc="the experiment the page opens on")
@@ -444,7 +446,7 @@ class TrainingLabState(PageState):
             notices.append(f"The lab runs 1 to {MAX_RUNS} configurations side by side; "
                            f"got {len(self.norm)}, using {len(norm)}.")
         n = len(norm)
-        defaults = {"batch": 60, "lr": 0.5, "model": "mlp", "init": 0.1}
+        defaults = {"batch": 60, "lr": 0.5, "model": "mlp", "init": 0.1, "affine": True, "wd": 0.0}
         for name, d in defaults.items():
             v = getattr(self, name)
             if len(v) != n:

@@ -260,3 +260,73 @@ def test_batch_renorm_runs_warm_up_unless_told_not_to():
     snaps = list(train(cfg))
     assert snaps[0].learned[0]["Batch Renorm r_max"] == 1.0 and snaps[0].learned[0]["Batch Renorm d_max"] == 0.0
     assert snaps[-1].learned[0]["Batch Renorm r_max"] == 3.0 and snaps[-1].learned[0]["Batch Renorm d_max"] == 5.0
+
+
+def test_affine_summaries_match_the_norm_parameters_and_vanish_without_affine():
+    import torch
+
+    from normviz.training.loop import affine_summaries
+    from normviz.training.models import build_model
+
+    model = build_model(TrainConfig(norm="batch", hidden=12, groups=4))
+    with torch.no_grad():
+        for i, block in enumerate(list(model)[:-1]):
+            block[1].weight.copy_(torch.linspace(0.5, 2.0 + i, 12))
+            block[1].bias.copy_(torch.linspace(-1.0, 1.0, 12) + i)
+    for i, row in enumerate(affine_summaries(model)):
+        g, b = model[i][1].weight.detach().double(), model[i][1].bias.detach().double()
+        assert row == pytest.approx({"gamma_mean": float(g.mean()), "gamma_std": float(g.std()),
+                                     "beta_mean": float(b.mean()), "beta_std": float(b.std())}, rel=1e-12)
+    # RMSNorm has γ and no β; no norm, affine=False and weight-side norms have neither.
+    assert set(affine_summaries(build_model(TrainConfig(norm="rms")))[0]) == {"gamma_mean", "gamma_std"}
+    for cfg in (TrainConfig(norm="batch", affine=False), TrainConfig(norm="none"), TrainConfig(norm="weight")):
+        assert affine_summaries(build_model(cfg)) is None, cfg.norm
+    n_on = sum(p.numel() for p in build_model(TrainConfig(norm="layer")).parameters())
+    n_off = sum(p.numel() for p in build_model(TrainConfig(norm="layer", affine=False)).parameters())
+    assert n_on - n_off == 2 * 3 * 100  # γ and β of 100 units in 3 layers
+
+
+def test_no_affine_run_logs_no_gamma_and_affine_run_logs_them():
+    off = list(train(SHORT.replace(affine=False)))
+    on = list(train(SHORT))
+    assert all(s.affine is None for s in off)
+    assert on[0].affine[0] == {"gamma_mean": 1.0, "gamma_std": 0.0, "beta_mean": 0.0, "beta_std": 0.0}
+    assert on[-1].affine[0] != on[0].affine[0]  # γ, β trained
+    row = run_log_to_rows(on)[-1]
+    assert row["L1_gamma_mean"] == on[-1].affine[0]["gamma_mean"] and "L3_beta_std" in row
+    assert off[-1].test_acc != on[-1].test_acc or off[-1].loss != on[-1].loss  # a different net
+
+
+def test_weight_decay_shrinks_the_weights_before_bn(monkeypatch):
+    """With BN after every layer the loss ignores the weights' scale, so plain SGD cannot shrink
+    them (w ⊥ ∇w) while weight decay multiplies them by (1 − ηλ) each step: after 120 steps at
+    ηλ = 0.5 · 0.01 the first layer's ‖w‖ is below the plain run's by about that factor."""
+    from normviz.training import loop
+    from normviz.training.models import build_model
+
+    built = []
+    monkeypatch.setattr(loop, "build_model", lambda cfg: built.append(build_model(cfg)) or built[-1])
+    plain = SHORT.replace(norm="batch")
+    list(train(plain))
+    list(train(plain.replace(weight_decay=0.01)))
+    w0 = float(build_model(plain)[0][0].weight.detach().norm())
+    w_plain, w_decay = (float(m[0][0].weight.detach().norm()) for m in built)
+    assert w_plain >= w0 * (1 - 1e-4)  # plain SGD: ‖w‖ does not shrink
+    shrink = (1 - 0.5 * 0.01) ** 120  # ≈ 0.548 from the decay alone
+    assert w_decay < w_plain * (shrink + 0.1)
+    assert w_decay > w0 * shrink * 0.9  # and not much more than the decay explains
+    with pytest.raises(ValueError, match="weight_decay must be ≥ 0"):
+        TrainConfig(weight_decay=-0.1)
+    with pytest.raises(ValueError, match="affine must be True or False"):
+        TrainConfig(affine="no")
+
+
+def test_pytorch_snippet_without_affine_builds_a_norm_without_gamma_beta(capsys):
+    cfg = TrainConfig(norm="batch", steps=3, batch_size=16, affine=False, weight_decay=1e-3)
+    code = pytorch_snippet(cfg)
+    assert "affine=False" in code and "weight_decay=0.001" in code
+    scope = {"__name__": "snippet"}
+    exec(code, scope)
+    assert "test accuracy" in capsys.readouterr().out
+    norms = [b[1] for b in list(scope["model"])[:-1]]
+    assert norms and all(getattr(n, "weight", None) is None for n in norms)

@@ -51,3 +51,21 @@ def test_gn_sweep_shows_at_once(app_url, page):
     assert "How it was made" in page.locator('[data-testid="stMain"]').inner_text()
     page.locator(CHART).first.scroll_into_view_if_needed()
     screenshot(page, "training_lab_gn_sweep", full_page=False)
+
+
+def test_no_affine_and_weight_decay_from_the_link_train_and_show_gamma_beta(app_url, page):
+    # Run 1: BN without γ, β and weight decay 0.01; run 2: BN with γ, β. The overview shows γ, β of run 2 only.
+    _open(page, f"{app_url}/training?preset=custom&view=overview&steps=100&norm=batch,batch&affine=0,1&wd=0.01,0")
+    boxes = page.get_by_role("checkbox", name="Learn γ, β (affine)")
+    assert boxes.count() == 2
+    assert [boxes.nth(i).is_checked() for i in range(2)] == [False, True]
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("γ, β at the last snapshot").first.wait_for(timeout=120000)
+    page.get_by_text("step 100 / 100").first.wait_for(timeout=120000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "no γ, β · wd=0.01" in text  # run 1's label says what it trained
+    assert "Learned γ (solid" in text or page.locator(CHART).count() >= 2
+    assert "affine=0%2C1" in page.url or "affine=0,1" in page.url
+    screenshot(page, "training_lab_affine_wd", full_page=False)

@@ -161,7 +161,8 @@ def test_bad_url_values_give_notices():
 
 def test_state_round_trip():
     s = TrainingLabState(norm=("batch", "group", "layer"), batch=(2, 4, 8), lr=(0.1, 0.2, 0.3),
-                         model=("mlp",) * 3, init=(0.1,) * 3, steps=500, seed=3, preset="custom", view="overview")
+                         model=("mlp",) * 3, init=(0.1,) * 3, affine=(True, False, True), wd=(0.0, 1e-4, 0.0),
+                         steps=500, seed=3, preset="custom", view="overview")
     back, notices = TrainingLabState.from_query(s.to_query())
     assert back == s and notices == []
 
@@ -175,4 +176,46 @@ def test_state_fills_and_trims_per_run_lists(query, expect):
     s, _ = TrainingLabState.from_query(query)
     for k, v in expect.items():
         assert getattr(s, k) == v
-    assert len({len(s.norm), len(s.batch), len(s.lr), len(s.model), len(s.init)}) == 1
+    assert len({len(s.norm), len(s.batch), len(s.lr), len(s.model), len(s.init), len(s.affine), len(s.wd)}) == 1
+
+
+def test_no_affine_and_weight_decay_options_reach_the_runs_and_show_gamma_beta():
+    at = _app(steps="100", norm="batch,batch", affine="0,1", wd="0.01,0", view="overview", preset="custom")
+    assert at.checkbox(key="training.affine0").value is False and at.checkbox(key="training.affine1").value is True
+    assert at.number_input(key="training.wd0").value == 0.01
+    at.button(key="training:run").click().run()
+    _run_to_end(at)
+    assert not at.exception
+    jobs = at.session_state["training:runs"]
+    assert [(j.config.affine, j.config.weight_decay) for j in jobs] == [(False, 0.01), (True, 0.0)]
+    assert "no γ, β" in jobs[0].label and "wd=0.01" in jobs[0].label
+    assert jobs[0].snapshots[-1]["affine"] is None  # nothing learned without affine
+    last = jobs[1].snapshots[-1]["affine"]
+    assert len(last) == 3 and jobs[1].snapshots[0]["affine"][0] == {
+        "gamma_mean": 1.0, "gamma_std": 0.0, "beta_mean": 0.0, "beta_std": 0.0}
+    assert last[0]["gamma_std"] > 0  # γ moved in 100 steps
+    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    assert any("Learned γ" in t for t in titles)
+    text = " ".join(m.value for m in at.markdown)
+    assert f"layer 1 γ {last[0]['gamma_mean']:.2f} ± {last[0]['gamma_std']:.2f}" in text
+    assert jobs[0].label + ":" not in text  # the run without γ, β has no summary line
+
+
+def test_bad_weight_decay_in_the_url_is_a_notice():
+    at = _app(wd="-1,0", affine="maybe")
+    assert not at.exception
+    texts = " ".join(w.value for w in at.warning)
+    assert "wd" in texts and "affine" in texts
+
+
+def test_locked_affine_and_weight_decay_are_named_in_the_lock_caption_and_still_used():
+    at = _app(lock="affine,wd", norm="batch,layer", affine="0,0", wd="0.001,0.002", steps="20", preset="custom")
+    assert not at.exception
+    keys = {w.key for kind in ("checkbox", "number_input") for w in at.get(kind)}
+    assert not {"training.affine0", "training.wd0", "training.affine1", "training.wd1"} & keys
+    caption = " ".join(c.value for c in at.caption)
+    assert "γ, β (affine)" in caption and "weight decay" in caption
+    at.button(key="training:run").click().run()
+    assert [(j.config.affine, j.config.weight_decay) for j in at.session_state["training:runs"]] == [
+        (False, 0.001), (False, 0.002)]
+    _run_to_end(at)

@@ -72,7 +72,7 @@ GUIDE: tuple[GuideEntry, ...] = (
         "why",
         "The BN paper credited steadier layer inputs ('internal covariate shift'); Santurkar et al. (2018) found BN "
         "with injected noise trains as well, and measured a smoother loss landscape instead. Neither is settled.",
-        ("bn_figure1", "santurkar"),
+        ("bn_figure1", "santurkar", "affine", "scale_invariance", "learning_rates", "input_scaling"),
         recommendation="Use it for what is measured: faster, more stable training at larger learning rates; treat "
                        "both explanations as hypotheses.",
     ),

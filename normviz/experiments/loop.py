@@ -53,8 +53,10 @@ def error(model, X, y, batch: int = 512) -> float:
 
 def fit(model, data, *, steps: int, batch_size: int, lr: float, momentum: float = 0.9, seed: int = 0,
         log_every: int = 50, measure: Callable | None = None, progress: Callable | None = None,
-        label: str = "") -> dict:
+        label: str = "", weight_decay: float = 0.0) -> dict:
     """Train with SGD on mini-batches; every ``log_every`` steps log errors and ``measure(model)``.
+
+    ``weight_decay`` is torch's L2 term (``g ← g + λ·w``) on every parameter.
 
     Returns ``{"step", "train_error", "val_error", "loss", "sec_per_step", "measure"}`` lists:
     ``train_error`` is the train-mode error on the mini-batches since the last log (as the GN
@@ -70,7 +72,7 @@ def fit(model, data, *, steps: int, batch_size: int, lr: float, momentum: float 
     torch.set_num_threads(1)
     try:
         gen = torch.Generator().manual_seed(seed + 7919)
-        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+        opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
         log = {"step": [], "train_error": [], "val_error": [], "loss": [], "sec_per_step": [], "measure": []}
 
         def record(step, wrong, seen, loss_sum, n, secs):
@@ -113,3 +115,24 @@ def fit(model, data, *, steps: int, batch_size: int, lr: float, momentum: float 
         return log
     finally:
         torch.set_num_threads(before)
+
+
+def mlp(norm: str, *, widths=(64, 64), seed: int = 0, n_in: int = 64, norm_opts: dict | None = None):
+    """linear → norm → ReLU per width, then linear(10), on flat (N, ``n_in``) inputs.
+
+    ``norm`` as in :func:`cnn` (``dims=1``: BN per feature over the batch, LN over a sample's
+    features, GN over groups of features). Returns ``nn.Sequential``; block i is
+    ``Sequential(linear, norm, ReLU)``.
+    """
+    import torch
+    from torch import nn
+
+    from normviz.norms.torch_modules import normed_layer
+
+    torch.manual_seed(seed)
+    blocks, d_in = [], n_in
+    for d in widths:
+        layer, nm = normed_layer(norm, nn.Linear(d_in, d), d, dims=1, **(norm_opts or {}))
+        blocks.append(nn.Sequential(layer, nm, nn.ReLU()))
+        d_in = d
+    return nn.Sequential(*blocks, nn.Linear(d_in, 10))

@@ -57,6 +57,7 @@ class TrainConfig:
     lr_batch: int = 16           # reference batch of the linear rule
     momentum: float = 0.0        # SGD momentum; plain SGD as in the BN paper's MNIST run
     weight_decay: float = 0.0    # not applied to BIN's ρ (as the official code)
+    affine: bool = True          # the norm's learned γ, β (False: normalize only, where the norm allows it)
     seed: int = 0                # initial weights and data order
     split_seed: int = 0          # the train/test split (kept fixed while seeds vary)
     test_fraction: float = 0.2   # 359 of the 1797 digits are held out, 1438 train
@@ -142,6 +143,8 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
         raise ValueError(f"momentum must lie in [0, 1), got {cfg.momentum!r}; 0 is plain SGD, 0.9 is usual.")
     if not (math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0):
         raise ValueError(f"weight_decay must be ≥ 0, got {cfg.weight_decay!r}.")
+    if not isinstance(cfg.affine, bool):
+        raise ValueError(f"affine must be True or False, got {cfg.affine!r}.")
     if cfg.init_std is not None and not (math.isfinite(cfg.init_std) and cfg.init_std > 0):
         raise ValueError(f"init_std must be a positive number (or None for torch's default), got "
                          f"{cfg.init_std!r}; the BN paper uses small values such as 0.01.")

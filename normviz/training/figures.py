@@ -226,6 +226,45 @@ def gates_figure(runs) -> go.Figure | None:
     return _layout(fig, "What the norms learn besides γ, β: " + ", ".join(dict.fromkeys(names)), 380)
 
 
+def affine_figure(runs) -> go.Figure | None:
+    """The norms' learned γ and β over steps: mean over channels per run and layer (γ solid, β
+    dotted; the spread over channels is in the hover and the export). None when no run has γ."""
+    traces = []
+    for i, (label, snaps) in enumerate(runs):
+        ds = [_d(s) for s in snaps]
+        if not ds or not ds[-1].get("affine"):
+            continue
+        x = [d["step"] for d in ds]
+        for j, layer in enumerate(ds[-1]["affine"]):
+            for name, symbol, dash in (("gamma", "γ", "solid"), ("beta", "β", "dot")):
+                if f"{name}_mean" not in layer:
+                    continue
+                y = [d["affine"][j][f"{name}_mean"] if d.get("affine") else None for d in ds]
+                sd = [d["affine"][j][f"{name}_std"] if d.get("affine") else None for d in ds]
+                traces.append(go.Scatter(x=x, y=y, customdata=sd, mode="lines", name=f"{label}: {symbol}, layer {j + 1}",
+                                         line=dict(color=_colour(i), dash=dash, width=1 + (j == 0)),
+                                         hovertemplate=f"{label}<br>{symbol} layer {j + 1}: mean %{{y:.3f}}, "
+                                                       f"std %{{customdata:.3f}}<extra></extra>"))
+    if not traces:
+        return None
+    fig = go.Figure(traces)
+    fig.update_yaxes(title_text="mean over channels")
+    fig.update_xaxes(title_text="step")
+    return _layout(fig, "Learned γ (solid, starts at 1) and β (dotted, starts at 0) per layer", 380)
+
+
+def affine_sentence(label: str, snap) -> str:
+    """'label: layer 1 γ 1.02 ± 0.10, β +0.03 ± 0.05; ...' from one snapshot (empty without γ)."""
+    d = _d(snap)
+    parts = []
+    for j, layer in enumerate(d.get("affine") or [], 1):
+        text = f"layer {j} γ {layer['gamma_mean']:.2f} ± {layer['gamma_std']:.2f}"
+        if "beta_mean" in layer:
+            text += f", β {layer['beta_mean']:+.2f} ± {layer['beta_std']:.2f}"
+        parts.append(text)
+    return f"{label}: " + "; ".join(parts) if parts else ""
+
+
 def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:
     """GN paper Figure 1 at CPU scale: test error vs batch size (log₂ axis), train mode and eval
     mode side by side; lines are means over seeds, faint points the single seeds.
@@ -269,4 +308,4 @@ def sweep_figure(sweep: dict, extra_cells=()) -> go.Figure:
 
 
 __all__ = ["metrics_figure", "percentile_bands_figure", "histogram_heatmap_figure", "bn_figure1",
-           "gates_figure", "sweep_figure", "QUANTILE_LABELS"]
+           "gates_figure", "affine_figure", "affine_sentence", "sweep_figure", "QUANTILE_LABELS"]

@@ -83,6 +83,7 @@ class Snapshot:
     sn_mean: list[list[float]] | None = None       # SN mean weights (IN, LN, BN) per layer
     sn_var: list[list[float]] | None = None        # SN variance weights (IN, LN, BN) per layer
     learned: list[dict[str, float]] | None = None  # per norm that learns more than γ, β: what it learned
+    affine: list[dict[str, float]] | None = None   # per layer with a learned γ: mean/std of γ (and of β if any)
     hist_edges: list[float] = field(default_factory=list)
     diverged: bool = False
     done: bool = False
@@ -199,6 +200,27 @@ def _gates(model) -> tuple:
     return rho, sn_mean, sn_var, learned_summaries(model) or None
 
 
+def affine_summaries(model) -> list[dict[str, float]] | None:
+    """Per hidden block whose norm has a learned per-channel γ (``weight``): ``gamma_mean``,
+    ``gamma_std`` over channels, and ``beta_mean``, ``beta_std`` where it also has β (RMSNorm has
+    none). None if no block's norm has γ (no norm, affine off, weight-side norms only)."""
+    import torch
+
+    out = []
+    for block in list(model)[:-1]:  # the last module is the head
+        norm = block[1]
+        gamma, beta = getattr(norm, "weight", None), getattr(norm, "bias", None)
+        if not isinstance(gamma, torch.Tensor) or gamma.dim() != 1:
+            continue
+        g = gamma.detach().double()
+        row = {"gamma_mean": float(g.mean()), "gamma_std": float(g.std()) if g.numel() > 1 else 0.0}
+        if isinstance(beta, torch.Tensor) and beta.dim() == 1:
+            b = beta.detach().double()
+            row.update(beta_mean=float(b.mean()), beta_std=float(b.std()) if b.numel() > 1 else 0.0)
+        out.append(row)
+    return out or None
+
+
 def _snapshot(model, probe, cfg, Xp, yp, *, step, loss, sec_per_step, elapsed, edges) -> Snapshot:
     import torch
     import torch.nn.functional as F
@@ -238,7 +260,8 @@ def _snapshot(model, probe, cfg, Xp, yp, *, step, loss, sec_per_step, elapsed, e
     return Snapshot(step=step, loss=_finite(loss), test_loss=test_loss, test_acc=test_acc,
                     train_mode_acc=train_mode_acc, sec_per_step=sec_per_step, elapsed=elapsed,
                     lr=cfg.effective_lr, layers=layers, bn_unit=bn_unit, rho=rho, sn_mean=sn_mean,
-                    sn_var=sn_var, learned=learned, hist_edges=list(map(float, edges)))
+                    sn_var=sn_var, learned=learned, affine=affine_summaries(model),
+                    hist_edges=list(map(float, edges)))
 
 
 def _suggest_lr(lr: float) -> float:
@@ -369,7 +392,8 @@ def run_log_to_rows(snapshots, *, run: str | None = None) -> list[dict]:
 
     Columns: run, step, loss, test_loss, test_acc, train_mode_acc, sec_per_step, elapsed, lr,
     diverged, bn_unit_p15/p50/p85, and per layer ``L{i}_norm_in_{q}`` / ``L{i}_act_in_{q}`` for
-    the 9 quantiles, plus what each norm learned beyond γ, β (``Snapshot.learned``), per layer.
+    the 9 quantiles, plus what each norm learned beyond γ, β (``Snapshot.learned``), per layer, and
+    the γ, β summaries ``L{i}_gamma_mean`` ... (``Snapshot.affine``).
     """
     rows = []
     for s in snapshots:
@@ -386,6 +410,9 @@ def run_log_to_rows(snapshots, *, run: str | None = None) -> list[dict]:
             for label, v in zip(QUANTILE_LABELS, layer["act_input_q"]):
                 row[f"L{i}_act_in_{label}"] = v
         for i, layer in enumerate(d.get("learned") or [], 1):
+            for name, v in layer.items():
+                row[f"L{i}_{name}"] = v
+        for i, layer in enumerate(d.get("affine") or [], 1):
             for name, v in layer.items():
                 row[f"L{i}_{name}"] = v
         rows.append(row)

@@ -29,6 +29,8 @@ def build_model(cfg: TrainConfig):
     from normviz.norms.torch_modules import normed_layer
 
     opts = {"groups": cfg.G, "ghost_size": cfg.ghost_size}
+    if not cfg.affine:  # passed only when off: every module takes groups/ghost_size through the factory
+        opts["affine"] = False
     blocks = []
     width_in = 64 if cfg.model == "mlp" else 1
     for _ in range(cfg.depth):

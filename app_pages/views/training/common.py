@@ -19,8 +19,8 @@ CELL_JOBS = f"{P}:cell_jobs"    # a sweep cell being re-run: list of Job
 RUNNING = f"{P}:running"        # True while some job is queued or running in the service
 CELLS = f"{P}:cells"            # finished live re-runs of sweep cells (as sweep cells)
 LAST = f"{P}:last_state"        # the state of the last run of this page (survives page switches)
-PER_RUN = ("norm", "batch", "lr", "model", "init")
-RUN_LABELS = {"lr": "lr", "batch": "batch", "init": "init std"}
+PER_RUN = ("norm", "batch", "lr", "model", "init", "affine", "wd")
+RUN_LABELS = {"lr": "lr", "batch": "batch", "init": "init std", "wd": "weight decay"}
 
 
 def k(name: str) -> str:
@@ -33,6 +33,8 @@ def run_value(name: str, value) -> str:
         return display_name(value)
     if name == "model":
         return value.upper()
+    if name == "affine":
+        return "γ, β on" if value else "no γ, β"
     return f"{RUN_LABELS[name]} {value:g}"
 
 
@@ -47,6 +49,8 @@ def seed_widgets(state: TrainingLabState) -> None:
         ss[k(f"batch{i}")] = state.batch[j]
         ss[k(f"lr{i}")] = float(state.lr[j])
         ss[k(f"init{i}")] = float(state.init[j])
+        ss[k(f"affine{i}")] = bool(state.affine[j])
+        ss[k(f"wd{i}")] = float(state.wd[j])
     ss[k("steps")], ss[k("seed")] = state.steps, state.seed
     ss[k("preset")], ss[k("view")] = state.preset, state.view
     ss[k("lock")] = state.lock
@@ -77,11 +81,13 @@ def configs(state: TrainingLabState) -> list[tuple[str, TrainConfig | None, str]
     out = []
     for i in range(state.n_runs):
         label = f"{i + 1}: {display_name(state.norm[i])} · B={state.batch[i]} · lr={state.lr[i]:g}"
+        label += (" · no γ, β" if not state.affine[i] else "") + (f" · wd={state.wd[i]:g}" if state.wd[i] else "")
         model = state.model[i]
         try:
             cfg = TrainConfig(norm=state.norm[i], model=model, batch_size=state.batch[i], lr=state.lr[i],
                               init_std=state.init[i], steps=state.steps, seed=state.seed,
-                              log_every=50, momentum=0.0 if model == "mlp" else 0.9)
+                              log_every=50, momentum=0.0 if model == "mlp" else 0.9,
+                              affine=bool(state.affine[i]), weight_decay=float(state.wd[i]))
             out.append((label, cfg, ""))
         except ValueError as err:
             out.append((label, None, str(err)))

@@ -11,7 +11,7 @@ from normviz.state import MAX_RUNS, TRAINING_MODELS
 
 P = "training"
 BN_PRESET = dict(norm=("none", "batch"), batch=(60, 60), lr=(0.5, 0.5), model=("mlp", "mlp"), steps=3000,
-                 preset="bn_fig1", view="bn_fig1")
+                 affine=(True, True), wd=(0.0, 0.0), preset="bn_fig1", view="bn_fig1")
 BN_TEXT = ("**BN paper Figure 1** (Ioffe & Szegedy 2015): 3×100 sigmoid MLP, none vs BatchNorm, batch 60, "
            "lr 0.5, 3000 steps. Watch the steps to 90 % accuracy and the 15/50/85th percentiles of one sigmoid's "
            "input: they drift without BN and stay put with it.")
@@ -120,3 +120,10 @@ def run_column(i: int, shown) -> None:
     if shown("init"):
         st.number_input("Init std", 1e-4, 10.0, key=k(f"init{i}"), format="%g", step=0.01,
                         help="weights ~ N(0, std²); the BN paper used a small init")
+    if shown("wd"):
+        st.number_input("Weight decay", 0.0, 1.0, key=k(f"wd{i}"), format="%g", step=1e-4,
+                        help="L2 on every weight (λ·w added to the gradient); with a norm after a layer it sets "
+                             "that layer's effective learning rate η/‖w‖² (see the scale-invariance experiment)")
+    if shown("affine"):
+        st.checkbox("Learn γ, β (affine)", key=k(f"affine{i}"),
+                    help="off: the norm only normalizes; on: a learned per-channel scale γ and shift β follow it")

@@ -66,6 +66,11 @@ def render(run_jobs: list[jobs.Job], view: str) -> None:
     elif view == "overview":
         chart("metrics_chart", lambda: training_figures.metrics_figure(runs),
               alt="Loss, test accuracy, train vs eval accuracy and time per step for every run")
+        affine = training_figures.affine_figure(runs)
+        if affine is not None:
+            chart("affine_chart", lambda: affine, alt="Learned gamma and beta per layer over steps, every run")
+            lines = [t for label, snaps in runs if (t := training_figures.affine_sentence(label, snaps[-1]))]
+            st.markdown("γ, β at the last snapshot (mean ± std over channels) — " + " · ".join(lines) + ".")
     elif view == "distributions":
         which = st.radio("Distribution of", ["act_input", "norm_input"], horizontal=True, key=f"{P}:which",
                          format_func=WHICH_LABELS.get)
