@@ -9,6 +9,8 @@ the first deep link (/cube) ran the page file alone, without this entry point.
 """
 import streamlit as st
 
+from app_pages._classroom import copy_link, present_mode
+
 st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", layout="wide")
 
 pages = [
@@ -21,4 +23,6 @@ pages = [
     st.Page("app_pages/glossary.py", title="Glossary", icon=":material/dictionary:", url_path="glossary"),
 ]
 
+present_mode()
 st.navigation(pages).run()
+copy_link()

@@ -52,12 +52,11 @@ def _root(v: float) -> np.float64:
 
 
 def _listed_sum(vals: np.ndarray, square: bool = False) -> str:
-    """'0.12 + (−0.5) + … = 3.1': the set's values written out (the first MAX_LISTED)."""
+    """'0.12 + (−0.5) + …': the set's values written out (the first MAX_LISTED)."""
     shown = [(_fmt(v) + "^2" if v >= 0 else f"({_fmt(v)})^2") if square else (_fmt(v) if i == 0 else _neg(v))
              for i, v in enumerate(vals[:MAX_LISTED])]
     more = r" + \dots" if vals.size > MAX_LISTED else ""
-    total = float(np.sum(vals ** 2 if square else vals))
-    return " + ".join(shown) + more + f" = {_fmt(total)}"
+    return " + ".join(shown) + more
 
 
 def _where(x: np.ndarray, ids: np.ndarray, i) -> np.ndarray:
@@ -86,7 +85,8 @@ def _mean_step(x, cells, sym: str = r"\mu_S", title: str = "The mean μ") -> Ste
     vals = x[cells].astype(np.float64)
     mu = float(vals.mean())
     return Step(title, f"Add the {vals.size} values of the set and divide by their number.",
-                rf"{sym} = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals)}\right) = {_fmt(mu)}",
+                rf"{sym} = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals)}\right) = \frac{{{_fmt(float(vals.sum()))}}}"
+                rf"{{{vals.size}}} = {_fmt(mu)}",
                 cells, {"sum": float(vals.sum()), "mu": mu})
 
 
@@ -152,7 +152,7 @@ def _statistics_steps(spec: CubeSpec, x, stats: ElementStats) -> list[Step]:
         steps.append(Step("The mean of squares ν² (no mean)", f"{ns.name} subtracts nothing: it divides by the "
                           "root mean square of the set, so only the scale is normalized.",
                           rf"\nu^2_S = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals, square=True)}\right) = "
-                          rf"{_fmt(nu2)}", cells, {"sum_squares": float(np.sum(vals * vals)), "nu2": nu2}))
+                          rf"\frac{{{_fmt(float(np.sum(vals * vals)))}}}{{{vals.size}}} = {_fmt(nu2)}", cells, {"sum_squares": float(np.sum(vals * vals)), "nu2": nu2}))
         xh = xv / _root(nu2 + eps)
         steps.append(Step("Rescale: x̂", "Divide by the root mean square.",
                           rf"\hat x = \frac{{x}}{{\sqrt{{\nu^2_S + \epsilon}}}} = \frac{{{_fmt(xv)}}}"
@@ -264,7 +264,8 @@ def _weight_steps(spec: CubeSpec, x, stats: ElementStats) -> list[Step]:
     else:  # Weight Norm: divide by the filter's Euclidean norm, times g
         norm = np.float64(np.sqrt(np.sum(vals * vals)))
         steps.append(Step("The filter's length ‖v‖", "The Euclidean norm of the output unit's weight vector.",
-                          rf"\lVert v \rVert = \sqrt{{{_listed_sum(vals, square=True)}}} = {_fmt(norm)}", cells,
+                          rf"\lVert v \rVert = \sqrt{{{_listed_sum(vals, square=True)}}} = \sqrt{{{_fmt(float(np.sum(vals * vals)))}}}"
+                          rf" = {_fmt(norm)}", cells,
                           {"norm": norm}))
         out = wv / norm
         steps.append(Step("Rescale: w = g·v/‖v‖", "The direction v/‖v‖ and the length g are learned separately; "
@@ -310,3 +311,32 @@ def steps(spec: CubeSpec, x: np.ndarray, stats: ElementStats | None = None) -> l
 def clamp_step(step: int, count: int) -> int:
     """A step number from the URL, kept inside 0 … count − 1."""
     return max(0, min(int(step), count - 1))
+
+
+def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
+    """A flat heatmap of x with the step's cells outlined and the selected element starred.
+
+    Rows are the (n, c) pairs (for a weight: (o, i)), columns the (h, w) positions, each cell
+    labelled with its value when there are few enough to read. Returns a ``go.Figure``.
+    """
+    import plotly.graph_objects as go
+
+    N, C, H, W = x.shape
+    z = x.reshape(N * C, H * W)
+    a, b, hh, ww = spec.index_names
+    rows = [f"{a}{n} {b}{c}" for n in range(N) for c in range(C)]
+    cols = [f"{hh}{h} {ww}{w}" for h in range(H) for w in range(W)]
+    lit = np.argwhere(step.cells.reshape(N * C, H * W))
+    i = tuple(spec.index)
+    fr, fc = i[0] * C + i[1], i[2] * W + i[3]
+    fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Greys", showscale=False, xgap=1, ygap=1,
+                               texttemplate="%{z:.2f}" if z.size <= 400 else None, hoverinfo="x+y+z"))
+    fig.add_trace(go.Scatter(x=[cols[c] for _, c in lit], y=[rows[r] for r, _ in lit], mode="markers",
+                             marker=dict(symbol="square-open", size=22, color="#1f6fd1", line=dict(width=3)),
+                             name="highlighted", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=[cols[fc]], y=[rows[fr]], mode="markers", name="selected",
+                             marker=dict(symbol="star", size=16, color="#d1495b"), hoverinfo="skip"))
+    fig.update_layout(height=max(220, 26 * N * C + 80), margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      title=dict(text=f"{step.title}: {int(step.cells.sum())} highlighted", font=dict(size=14)),
+                      yaxis=dict(autorange="reversed"), template="plotly_white")
+    return fig
