@@ -1,29 +1,35 @@
 """Classroom glue every page shares: presenter mode (``?present=1``) and "link to this view".
 
 Presenter mode is for a projector at 1280×720: no sidebar or toolbar, large type (Streamlit sizes
-in rem, so the root font size scales the page), side-by-side columns that hold a chart stacked so
+in rem, so the root font size scales the page; plotly's fonts are in px, so views that draw
+for the projector ask :func:`presenting`), side-by-side columns that hold a chart stacked so
 each figure gets the full width, scrolling snapping to one figure per screen. ``?embed=true`` is
-Streamlit's own (no sidebar, no toolbar); both can be combined. ``present`` is kept in the URL by
+Streamlit's own (no toolbar); we hide the sidebar there too. Both can be combined. ``present`` is kept in the URL by
 ``kit.write_url`` (it is how the page is shown, not page state).
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import streamlit as st
 
+NO_SIDEBAR_CSS = """
+<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
+[data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"] { display: none !important; }
+</style>
+"""
 PRESENT_CSS = """
 <style>
 html { font-size: 22px; }
-section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
-[data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1rem 2rem; }
 [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) { flex-direction: column; }
 [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) > [data-testid="stColumn"] {
   width: 100% !important; flex: 1 1 100% !important; }
 [data-testid="stPlotlyChart"] { scroll-snap-align: start; }
-[data-testid="stMain"], html { scroll-snap-type: y proximity; }
-.katex { font-size: 1.25em; }
+[data-testid="stMain"] { scroll-snap-type: y proximity; }
+header[data-testid="stHeader"] { display: none; }
+.katex-display { overflow-x: auto; overflow-y: hidden; }
 </style>
 """
 
@@ -32,8 +38,23 @@ def presenting() -> bool:
     return str(st.query_params.get("present", "")).lower() in ("1", "true", "yes", "on")
 
 
+def embedded() -> bool:
+    """``?embed=true``: Streamlit hides it from ``st.query_params``, so read the run's query string.
+
+    Streamlit's embed mode drops the toolbar but (1.67, seen in Chromium) still shows the
+    sidebar; an embedded page should be the page alone.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    values = parse_qs(getattr(ctx, "query_string", "") or "").get("embed", [])
+    return any(v.lower() == "true" for v in values)
+
+
 def present_mode() -> None:
-    """Before the page runs: the presenter's styles when ``?present=1``."""
+    """Before the page runs: no sidebar when presenting or embedded, and the presenter's styles."""
+    if presenting() or embedded():
+        st.html(NO_SIDEBAR_CSS)
     if presenting():
         st.html(PRESENT_CSS)
 

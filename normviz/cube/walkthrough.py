@@ -314,7 +314,7 @@ def clamp_step(step: int, count: int) -> int:
 
 
 def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
-    """A flat heatmap of x with the step's cells outlined and the selected element starred.
+    """A flat heatmap of x with the step's cells outlined and the selected element circled.
 
     Rows are the (n, c) pairs (for a weight: (o, i)), columns the (h, w) positions, each cell
     labelled with its value when there are few enough to read. Returns a ``go.Figure``.
@@ -335,7 +335,8 @@ def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
                              marker=dict(symbol="square-open", size=22, color="#1f6fd1", line=dict(width=3)),
                              name="highlighted", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=[cols[fc]], y=[rows[fr]], mode="markers", name="selected",
-                             marker=dict(symbol="star", size=16, color="#d1495b"), hoverinfo="skip"))
+                             marker=dict(symbol="circle-open", size=30, color="#d1495b", line=dict(width=3)),
+                             hoverinfo="skip"))  # open, so the cell's value stays readable
     fig.update_layout(height=max(220, 26 * N * C + 80), margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
                       title=dict(text=f"{step.title}: {int(step.cells.sum())} highlighted", font=dict(size=14)),
                       yaxis=dict(autorange="reversed"), template="plotly_white")

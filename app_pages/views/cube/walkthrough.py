@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._classroom import presenting
 from app_pages.kit import explained_errors, wkey
 from normviz.cube import walkthrough as walk
 
@@ -38,7 +39,8 @@ export default function ({ parentElement, setTriggerValue }) {
 """
 # The marker element tells the listener a walkthrough is on the page (it stays registered after
 # a page switch, but then finds no marker and lets the keys through).
-_keys = st.components.v2.component("normviz.step_keys", html="<span data-normviz-walk hidden></span>", js=_KEYS_JS)
+_keys = st.components.v2.component("normviz.step_keys", html="<span data-normviz-walk hidden></span>", js=_KEYS_JS,
+                                   isolate_styles=False)  # no shadow root: the listener finds the marker
 
 
 def _move(delta: int, count: int) -> None:
@@ -66,7 +68,7 @@ def render(spec, x, stats, locked: bool = False) -> None:
         st.button(f"Walk through {spec.norm_spec.name} step by step ({count} steps)", key=wkey("cube", "walk_open"),
                   on_click=_move, args=(1, count), icon=":material/footprint:")
         return
-    pressed = _keys(key=wkey("cube", "step_keys"), on_move_change=_noop, height=0).get("move")
+    pressed = _keys(key=wkey("cube", "step_keys"), on_move_change=_noop).get("move")
     if pressed in ("next", "prev"):  # only in the run a key press started
         _move(1 if pressed == "next" else -1, count)
     current = walk.clamp_step(int(st.session_state[KEY]) - 1, count) + 1  # a linked step beyond the list: the last
@@ -87,5 +89,8 @@ def _show(spec, x, step: walk.Step, current: int, count: int) -> None:
     st.markdown(step.text)
     with explained_errors():
         st.latex(step.latex)
-    st.plotly_chart(walk.step_figure(spec, x, step), key=wkey("cube", "walk_figure"), theme=None,
+    fig = walk.step_figure(spec, x, step)
+    if presenting():  # plotly's sizes are px: scale them with the presenter's type
+        fig.update_layout(font_size=18, height=fig.layout.height * 1.4)
+    st.plotly_chart(fig, key=wkey("cube", "walk_figure"), theme=None,
                     config={"displaylogo": False}, alt=f"Step {current} of {count}, {step.title}: {step.text}")
