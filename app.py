@@ -9,6 +9,8 @@ the first deep link (/cube) ran the page file alone, without this entry point.
 """
 import streamlit as st
 
+from app_pages._classroom import copy_link, present_mode
+
 st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", layout="wide")
 
 pages = [
@@ -24,4 +26,6 @@ pages = [
     st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ]
 
+present_mode()
 st.navigation(pages).run()
+copy_link()

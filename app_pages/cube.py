@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages.kit import explained_errors, formula, latex_lines, set_control, show_locks, show_notices, url_state, write_url
-from app_pages.views.cube import controls
+from app_pages.views.cube import controls, walkthrough
 from app_pages.views.cube.controls import P, current, k, seed_tuple_widgets, spec_of, sync_widgets
 from app_pages.views.cube.panels import PANELS, PLOT_CONFIG, VIEW_LABELS, Context
 from normviz.cube import figures as cube_figures, numbers as cube_numbers
@@ -107,6 +107,8 @@ with explained_errors():
     if base is not None:
         st.caption(f"Against {base[0]} on the same input: max |difference| = {base[1]:.3g}. At r_max = 1 and "
                    f"d_max = 0 (the paper's warm-up) the two are equal.")
+
+walkthrough.render(spec, x, stats, locked=not shown("step"))  # step=N in the URL; ← / → keys
 
 # -- the panel below ----------------------------------------------------------------------------
 if shown("view"):

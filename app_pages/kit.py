@@ -27,6 +27,9 @@ from normviz.state import PageState
 from normviz.training.service import TrainingService
 
 
+VIEW_MODES = ("present",)  # URL parameters of how a page is shown, kept by write_url (embed is Streamlit's own)
+
+
 def wkey(prefix: str, name: str) -> str:
     """The session-state key of a page's control."""
     return f"{prefix}.{name}"
@@ -75,6 +78,9 @@ def write_url(state: PageState) -> None:
     """Mirror the state into the URL, touching it only when something changed."""
     query = state.to_query()
     current = {k: st.query_params.get(k) for k in st.query_params.keys()}
+    for mode in VIEW_MODES:  # presenter mode is the viewer's, not the page's: keep it
+        if mode in current:
+            query[mode] = current[mode]
     if current != query:
         st.query_params.from_dict(query)
 

@@ -318,6 +318,7 @@ class _CubeControls(PageState):
     cin: int = param(3, lo=1, hi=16, doc="weight tensor: input channels")
     k: int = param(3, lo=1, hi=7, doc="weight tensor: kernel size")
     view: str = param("all", choices=CUBE_VIEWS, doc="panel under the cube")
+    step: int = param(0, lo=0, hi=40, doc="walkthrough step, counted from 1 (0: the walkthrough is closed)")
     noise_data: str = param("digits", choices=("digits", "patches"))
     seq: str = param("layer_D", choices=_SEQ_KINDS)
     L: int = param(6, lo=1, hi=32)

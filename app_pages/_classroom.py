@@ -1,0 +1,80 @@
+"""Classroom glue every page shares: presenter mode (``?present=1``) and "link to this view".
+
+Presenter mode is for a projector at 1280×720: no sidebar or toolbar, large type (Streamlit sizes
+in rem, so the root font size scales the page; plotly's fonts are in px, so views that draw
+for the projector ask :func:`presenting`), side-by-side columns that hold a chart stacked so
+each figure gets the full width, scrolling snapping to one figure per screen. ``?embed=true`` is
+Streamlit's own (no toolbar); we hide the sidebar there too. Both can be combined. ``present`` is kept in the URL by
+``kit.write_url`` (it is how the page is shown, not page state).
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode
+
+import streamlit as st
+
+NO_SIDEBAR_CSS = """
+<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
+[data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"] { display: none !important; }
+</style>
+"""
+PRESENT_CSS = """
+<style>
+html { font-size: 22px; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1rem 2rem; }
+[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) { flex-direction: column; }
+[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) > [data-testid="stColumn"] {
+  width: 100% !important; flex: 1 1 100% !important; }
+[data-testid="stPlotlyChart"] { scroll-snap-align: start; }
+[data-testid="stMain"] { scroll-snap-type: y proximity; }
+header[data-testid="stHeader"] { display: none; }
+.katex-display { overflow-x: auto; overflow-y: hidden; }
+</style>
+"""
+
+
+def presenting() -> bool:
+    return str(st.query_params.get("present", "")).lower() in ("1", "true", "yes", "on")
+
+
+def embedded() -> bool:
+    """``?embed=true``: Streamlit hides it from ``st.query_params``, so read the run's query string.
+
+    Streamlit's embed mode drops the toolbar but (1.67, seen in Chromium) still shows the
+    sidebar; an embedded page should be the page alone.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    values = parse_qs(getattr(ctx, "query_string", "") or "").get("embed", [])
+    return any(v.lower() == "true" for v in values)
+
+
+def present_mode() -> None:
+    """Before the page runs: no sidebar when presenting or embedded, and the presenter's styles."""
+    if presenting() or embedded():
+        st.html(NO_SIDEBAR_CSS)
+    if presenting():
+        st.html(PRESENT_CSS)
+
+
+def view_link(extra: dict | None = None) -> str:
+    """The URL of this page with its current state (and ``extra`` parameters)."""
+    query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    query = {k: v if len(v) > 1 else v[0] for k, v in query.items()}
+    query.update(extra or {})
+    base = st.context.url or ""
+    return base + ("?" + urlencode(query, doseq=True) if query else "")
+
+
+def copy_link() -> None:
+    """After the page ran (its state is in the URL): a "Link to this view" control in the sidebar,
+    the link as code (with Streamlit's copy button), and its presenter and embed variants."""
+    with st.sidebar.popover("Link to this view", icon=":material/link:", width="stretch"):
+        st.caption("This page as you see it now; copy with the button on the right.")
+        st.code(view_link(), language=None, wrap_lines=True)
+        st.caption("For a projector (large type, no sidebar):")
+        st.code(view_link({"present": "1"}), language=None, wrap_lines=True)
+        st.caption("To embed in a course page (an iframe):")
+        st.code(view_link({"embed": "true"}), language=None, wrap_lines=True)
