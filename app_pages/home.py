@@ -20,6 +20,9 @@ PILLARS = [
     ("app_pages/training_lab.py", "Training lab",
      "The same small network trained under different norms, side by side: loss, accuracy "
      "and activation distributions as they move."),
+    ("app_pages/transformer_lab.py", "Transformer lab",
+     "A tiny transformer learns to sort digits: where LayerNorm goes (pre vs post), RMSNorm, "
+     "DyT and no norm, with gradients and the residual stream per block."),
     ("app_pages/guide.py", "Guide",
      "Which norm for CNNs, transformers, style transfer; what batch size does; "
      "distributed training; what each costs. Each answer is an experiment you can run."),

@@ -75,10 +75,11 @@ def pillar_states(at) -> dict[str, str]:
 
 def test_pillars_in_this_app_are_links_or_coming(home):
     states = pillar_states(home)
-    assert len(states) == 4
+    assert len(states) == 5
     registered = set(nav_pages())
     from_page = {"Cube": "app_pages/cube.py", "Image lab": "app_pages/image_lab.py",
-                 "Training lab": "app_pages/training_lab.py", "Guide": "app_pages/guide.py"}
+                 "Training lab": "app_pages/training_lab.py", "Transformer lab": "app_pages/transformer_lab.py",
+                 "Guide": "app_pages/guide.py"}
     for title, state in states.items():
         assert state == ("link" if from_page[title] in registered else "coming"), title
 
@@ -96,8 +97,8 @@ def test_pillar_is_linked_only_once_registered(tmp_path):
     at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=30)
     at.run()
     assert not at.exception
-    assert pillar_states(at) == {"Cube": "link", "Image lab": "coming",
-                                 "Training lab": "coming", "Guide": "coming"}
+    assert pillar_states(at) == {"Cube": "link", "Image lab": "coming", "Training lab": "coming",
+                                 "Transformer lab": "coming", "Guide": "coming"}
     link = at.get("page_link")[0].proto
     assert link.page == "cube" and link.page_script_hash
 
