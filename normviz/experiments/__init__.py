@@ -18,7 +18,7 @@ from normviz.experiments.base import QUESTIONS, Experiment, PaperTable, jsonable
 from normviz.experiments.guide import GUIDE, GuideEntry  # noqa: F401
 
 ORDER = ("bn_figure1", "gn_figure1", "batch_instance", "switchable", "santurkar", "rnn", "weight_norm",
-         "keras", "distributed", "gn_figures", "invariances", "cost")
+         "keras", "distributed", "gn_figures", "invariances", "cost", "ghost_bn")
 
 EXPERIMENTS: dict[str, Experiment] = {}
 for _key in ORDER:
