@@ -17,7 +17,7 @@ import importlib
 from normviz.experiments.base import QUESTIONS, Experiment, PaperTable, jsonable  # noqa: F401
 from normviz.experiments.guide import GUIDE, GuideEntry  # noqa: F401
 
-ORDER = ("bn_figure1", "gn_figure1", "batch_instance", "switchable", "switchable_depth", "santurkar",
+ORDER = ("bn_figure1", "gn_figure1", "ghost_bn", "batch_instance", "switchable", "switchable_depth", "santurkar",
          "affine", "scale_invariance", "learning_rates", "input_scaling", "rnn", "weight_norm", "keras",
          "distributed", "distributed_params", "gn_figures", "invariances", "cost", "folding",
          "transformer_placement", "transformer_rms", "transformer_dyt", "transformer_depth")

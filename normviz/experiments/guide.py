@@ -47,7 +47,7 @@ GUIDE: tuple[GuideEntry, ...] = (
         "batch",
         "The GN paper's BN error climbs from 23.6 % at 32 images per GPU to 34.7 % at 2 while GN stays at "
         "24.0–24.2 %. At exactly 2 samples per feature every BN output is ±1: a cliff of its own.",
-        ("gn_figure1", "switchable"),
+        ("gn_figure1", "switchable", "ghost_bn"),
         recommendation="Keep at least 8–16 samples per BN feature per device, or switch to GroupNorm; never BN "
                        "with 2 samples.",
     ),
