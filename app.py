@@ -9,7 +9,9 @@ the first deep link (/cube) ran the page file alone, without this entry point.
 """
 import streamlit as st
 
-st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", layout="wide")
+# An emoji, not a :material/...: icon: Streamlit 1.67 fetches a Material favicon from
+# fonts.gstatic.com (the nav icons come from its bundled font); an emoji becomes a data: URL.
+st.set_page_config(page_title="normviz", page_icon="🧊", layout="wide")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
