@@ -30,6 +30,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   div.style.height = `${spec.height}px`;
 
   const Plotly = await loadPlotly(spec.src);
+  state.plotlyReadyAt ??= performance.now(); // read by bench/bench_cube.py
   const cleanup = () => {
     if (call !== state.calls) return; // Streamlit drops a superseded call: the div lives on
     state.observer?.disconnect();
@@ -55,8 +56,10 @@ export default async function ({ data, parentElement, setTriggerValue }) {
         layout[id] = { ...layout[id], camera: scene.getCamera() };
       }
     }
+    const t0 = performance.now();
     await Plotly.react(div, spec.figure.data, layout, spec.config);
     state.renders += 1;
+    state.reactMs = performance.now() - t0; // read by bench/bench_cube.py
   }
   if (!state.observer) { // once per div: resize with the container, report clicks
     let frame = 0;
