@@ -12,7 +12,9 @@
    Identical configs are keyed once, so the 8 join the same two runs. Wall time until the last
    owner sees both runs done; ratio 8/1 (target <= 1.5x).
 
-Run: nice .venv/bin/python bench/bench_preset.py [--reps 3] [--steps 3000]
+The preset fixes its runs (3000 steps each); every part of the bench trains those configs.
+
+Run: nice .venv/bin/python bench/bench_preset.py [--reps 3]
 """
 from __future__ import annotations
 
@@ -36,13 +38,12 @@ from normviz.training.service import TrainingService  # noqa: E402
 PAGE = str(ROOT / "app_pages" / "training_lab.py")
 
 
-def page_run(seed: int, steps: int) -> tuple[float, list[TrainConfig]]:
+def page_run(seed: int) -> tuple[float, list[TrainConfig]]:
     """Seconds from the preset button to both runs ended, through the page; the configs it ran."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["seed"] = str(seed)
-    at.query_params["steps"] = str(steps)
     at.run()
     t0 = time.perf_counter()
     at.button(key="training:preset_bn").click().run()
@@ -72,9 +73,11 @@ def sessions(n: int, configs: list[TrainConfig]) -> float:
     def owner(name: str) -> None:
         start.wait()
         tickets = [service.submit(jobs.TARGET, {"config": c.to_dict()}, owner=name) for c in configs]
-        while any(service.view(t).status in ("queued", "running") for t in tickets):
+        # view every ticket on every poll, as the page does: a ticket not viewed for ttl is released
+        while any([service.view(t).status in ("queued", "running") for t in tickets]):
             time.sleep(0.1)
-        assert all(service.view(t).status == "done" for t in tickets)
+        statuses = [(service.view(t).status, service.view(t).message) for t in tickets]
+        assert all(s == "done" for s, _ in statuses), statuses
         ends.append(time.perf_counter())
 
     threads = [threading.Thread(target=owner, args=(f"session-{i}",)) for i in range(n)]
@@ -92,20 +95,20 @@ def sessions(n: int, configs: list[TrainConfig]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--steps", type=int, default=3000)
     args = ap.parse_args()
     res = {"page": [], "library": [], "1 session": [], "8 sessions": []}
     for rep in range(args.reps):
-        seconds, configs = page_run(100 + rep, args.steps)
+        seconds, configs = page_run(100 + rep)
         res["page"].append(seconds)
         res["library"].append(library_run(configs))
+        print(f"rep {rep}: page {seconds:.2f} s, library {res['library'][-1]:.2f} s", flush=True)
         # new seeds again, so neither service has the runs cached
         fresh = [c.replace(seed=200 + rep) for c in configs]
         res["1 session"].append(sessions(1, fresh))
         res["8 sessions"].append(sessions(8, [c.replace(seed=300 + rep) for c in configs]))
         print(f"rep {rep}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in res.items()), flush=True)
     med = {k: statistics.median(v) for k, v in res.items()}
-    print(f"BN Figure 1 preset ({args.steps} steps x 2 runs, {args.reps} reps, medians): page {med['page']:.2f} s, "
+    print(f"BN Figure 1 preset ({configs[0].steps} steps x 2 runs, {args.reps} reps, medians): page {med['page']:.2f} s, "
           f"library in this process {med['library']:.2f} s -> page/library {med['page'] / med['library']:.2f}x "
           f"(target <= 1.3x)")
     print(f"8 sessions pressing it together {med['8 sessions']:.2f} s vs 1 session {med['1 session']:.2f} s -> "
