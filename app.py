@@ -11,7 +11,9 @@ import streamlit as st
 
 from app_pages._classroom import copy_link, present_mode
 
-st.set_page_config(page_title="normviz", page_icon=":material/deployed_code:", layout="wide")
+# An emoji, not a :material/...: icon: Streamlit 1.67 fetches a Material favicon from
+# fonts.gstatic.com (the nav icons come from its bundled font); an emoji becomes a data: URL.
+st.set_page_config(page_title="normviz", page_icon="🧊", layout="wide")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

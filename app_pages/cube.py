@@ -10,26 +10,23 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.kit import explained_errors, formula, latex_lines, set_control, show_locks, show_notices, url_state, write_url
 from app_pages.views.cube import controls, walkthrough
 from app_pages.views.cube.controls import P, current, k, seed_tuple_widgets, spec_of, sync_widgets
-from app_pages.views.cube.panels import PANELS, PLOT_CONFIG, VIEW_LABELS, Context
+from app_pages.views.cube.panels import PANELS, VIEW_LABELS, Context
 from normviz.cube import figures as cube_figures, numbers as cube_numbers
 from normviz.norms import NORMS
 from normviz.norms.table import families
 from normviz.state import CubeState
 
 
-def on_cell_click() -> None:
+def on_cell_click(point: dict) -> None:
     """A click on the unfolded view selects that element (a callback: runs before the widgets)."""
-    event = st.session_state.get(k("unfolded"))
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
-        getattr(getattr(event, "selection", None), "points", []) or []
-    for point in points[:1]:
-        idx = cube_figures.selected_from_point(point)
-        if idx is not None:
-            for name, v in zip(("n", "c", "h", "w"), idx):
-                set_control(P, name, int(v))
+    idx = cube_figures.selected_from_point(point)
+    if idx is not None:
+        for name, v in zip(("n", "c", "h", "w"), idx):
+            set_control(P, name, int(v))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -88,10 +85,10 @@ stats = cube_numbers.element_stats(spec, x)
 sentence = cube_numbers.summary_sentence(spec)
 left, right = st.columns([1.1, 1])
 with left:
-    st.plotly_chart(cube, key=k("cube3d"), config=PLOT_CONFIG, alt=sentence, theme=None)
+    live_chart(cube, key=k("cube3d"), alt=sentence, png_name="normviz-cube")
 with right:
-    st.plotly_chart(flat, key=k("unfolded"), on_select=on_cell_click, selection_mode="points",
-                    config=PLOT_CONFIG, alt="Unfolded view: " + sentence, theme=None)
+    live_chart(flat, key=k("unfolded"), on_click=on_cell_click, alt="Unfolded view: " + sentence,
+               png_name="normviz-cube-unfolded")
 st.markdown(f"**{sentence}**")
 st.caption(cube_numbers.count_caption(spec) + " Turn on *Colour every group* to see them.")
 st.caption(f"Training and eval: {norm_spec.train_eval}")

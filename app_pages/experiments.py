@@ -18,13 +18,13 @@ from normviz.experiments.evidence import alt_text, evidence_figure
 from normviz.experiments.seeds import claim_count, facts, headline_table
 from normviz.numerics import rerun_line
 from normviz.state import ExperimentsState
+from app_pages._live_chart import live_chart
 from app_pages.kit import (session_owner, show_locks, show_notices, state_from_widgets, training_service,
                                url_state, wkey, write_url)
 
 P = "experiments"
 RESULTS = "experiments:results"  # session: {(key, seed, quick): {"results", "claim", "seconds"}}
 PENDING = "experiments:pending"  # session: the run in the training service (ticket, key, seed, quick)
-PLOT_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 def k(name: str) -> str:
@@ -69,8 +69,7 @@ def show_figures(spec, results, key: str) -> None:
         st.warning(f"Could not draw the figures for these results ({type(err).__name__}: {err}).")
         return
     for i, fig in enumerate(figs):
-        st.plotly_chart(fig, width="stretch", config=PLOT_CONFIG, key=f"{key}:{i}",
-                        alt=f"{spec.title}: figure {i + 1}")
+        live_chart(fig, key=f"{key}:{i}", alt=f"{spec.title}: figure {i + 1}", png_name=f"normviz-{spec.key}-{i + 1}")
 
 
 def paper_tables(spec) -> None:
@@ -97,8 +96,8 @@ def shipped(spec, state) -> None:
     if found:
         st.markdown("  \n".join(f"{i}. {':green[●]' if f.all else ':red[✕]' if f.none else ':orange[◐]'} {f.sentence()}"
                                 for i, f in enumerate(found, 1)))
-        st.plotly_chart(evidence_figure(spec, doc), key=k_(f"evidence:{spec.key}"), config=PLOT_CONFIG,
-                        alt=alt_text(spec, doc), theme=None)
+        live_chart(evidence_figure(spec, doc), key=k_(f"evidence:{spec.key}"), alt=alt_text(spec, doc),
+                   png_name=f"normviz-{spec.key}-evidence")
     cols, rows = headline_table(spec, doc)
     if rows:
         st.dataframe(pd.DataFrame(rows, columns=cols), hide_index=True, width="stretch")

@@ -139,6 +139,71 @@ def settle(page) -> None:
     page.wait_for_timeout(300)
 
 
+# Records, per page load, when each live_chart first has a drawn plotly figure and how many
+# WebGL contexts were made (performance.now() ms since navigation start).
+WATCH = """
+window.benchMarks = {drawn: [], webgl: 0};
+const getContext = HTMLCanvasElement.prototype.getContext;
+HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+  if (/webgl/.test(kind) && !this.__counted) { this.__counted = true; window.benchMarks.webgl += 1; }
+  return getContext.call(this, kind, ...rest);
+};
+new MutationObserver(() => {
+  document.querySelectorAll('.live-chart').forEach((d) => {
+    if (!d.__drawn && d.querySelector('.main-svg')) { d.__drawn = true; window.benchMarks.drawn.push(performance.now()); }
+  });
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def all_drawn(page, timeout: float = 60000) -> None:
+    """Until every live_chart on the page is drawn and the script is idle."""
+    page.wait_for_function(
+        "() => { const c = [...document.querySelectorAll('.live-chart')];"
+        " return c.length > 0 && c.every(d => d.querySelector('.main-svg')); }", timeout=timeout, polling="raf")
+    page.locator(IDLE).wait_for(state="attached", timeout=timeout)
+
+
+def first_render(browser, url_app: str, url_triv: str, reps: int) -> dict:
+    """Fresh context each time (empty cache, as a new visitor): goto until everything is drawn."""
+    res = {"cube first render": [], "trivial first render": []}
+    marks = []
+    for _ in range(reps):
+        for name, url, until in (("trivial first render", url_triv, lambda pg: wait_text(pg, "echo alpha 0")),
+                                 ("cube first render", url_app + "/cube", all_drawn)):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+            ctx.add_init_script(WATCH)
+            pg = ctx.new_page()
+            t0 = time.perf_counter()
+            pg.goto(url, wait_until="commit")
+            until(pg)
+            res[name].append(time.perf_counter() - t0)
+            if name.startswith("cube"):
+                marks.append(pg.evaluate("""() => { const r = performance.getEntriesByType('resource')
+                      .find(e => e.name.includes('plotly.min.js'));
+                    return {drawn: benchMarks.drawn, webgl: benchMarks.webgl, charts: document.querySelectorAll('.live-chart').length,
+                            plotly_start: r ? r.startTime : null, plotly_end: r ? r.responseEnd : null,
+                            plotly_kb: r ? r.encodedBodySize / 1024 : null,
+                            ready: [...document.querySelectorAll('.live-chart')].map(d => d.liveChart.plotlyReadyAt),
+                            react: [...document.querySelectorAll('.live-chart')].map(d => d.liveChart.reactMs)}; }"""))
+            ctx.close()
+    m = marks[len(marks) // 2]
+    print(f"cube first render breakdown (median rep): {m['charts']} live charts, {m['webgl']} WebGL context(s); "
+          f"plotly.min.js requested at {m['plotly_start']:.0f} ms, loaded at {m['plotly_end']:.0f} ms "
+          f"({m['plotly_kb']:.0f} KB on the wire), evaluated (window.Plotly ready) at {min(m['ready']):.0f} ms; "
+          "Plotly.react took " + ", ".join(f"{t:.0f}" for t in m["react"]) + " ms per chart (3D cube first); "
+          "charts drawn at " + ", ".join(f"{t:.0f}" for t in m["drawn"]) + " ms")
+    return res
+
+
+def rerun_drawn(page, label: str, up: bool) -> float:
+    """Click +/- of ``label`` until the 3D cube has reacted (its render count went up) and the app is idle."""
+    n = page.evaluate("() => document.querySelector('.live-chart').liveChart.renders")
+    return step(page, label, up, lambda: (page.wait_for_function(
+        "n => document.querySelector('.live-chart').liveChart.renders > n", arg=n, timeout=30000, polling="raf"),
+        all_drawn(page)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=8)
@@ -171,7 +236,7 @@ def main() -> None:
                 only3d.bring_to_front()
                 wait_text(only3d, "echo alpha 0")
                 res = {k: [] for k in ("cube norm", "trivial norm", "cube selection", "trivial selection",
-                                       "3D alone selection")}
+                                       "3D alone selection", "cube selection drawn")}
                 for i in range(args.reps):
                     opt, expect = NORM_CYCLE[i % len(NORM_CYCLE)]
                     settle(cube)
@@ -180,9 +245,11 @@ def main() -> None:
                     settle(triv)
                     res["trivial norm"].append(change_select(triv, "Norm", opt, lambda t=expect: wait_text(triv, t)))
                     settle(cube)
-                    up = i % 2 == 0  # alternate w = 0 -> 1 -> 0 (w = 0 is the default: not in the URL)
+                    up = True  # w = 0 -> 1 here, back to 0 (the default: not in the URL) in the drawn rerun below
                     res["cube selection"].append(step(
                         cube, "selected w", up, lambda u=up: wait_url(cube, "w", "1" if u else None)))
+                    settle(cube)
+                    res["cube selection drawn"].append(rerun_drawn(cube, "selected w", not up))
                     for name, pg in (("trivial selection", triv), ("3D alone selection", only3d)):
                         settle(pg)
                         before = pg.locator("text=/echo /").inner_text()
@@ -192,6 +259,7 @@ def main() -> None:
                                 "b => ![...document.querySelectorAll('[data-testid=stMarkdown]')]"
                                 ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
                                 pg.locator(IDLE).wait_for(state="attached"))))
+                res.update(first_render(browser, url_app, url_triv, max(3, args.reps // 2)))
                 browser.close()
         finally:
             stop_streamlit(p_app)
@@ -204,6 +272,10 @@ def main() -> None:
     for what in ("norm", "selection"):
         print(f"ratio cube/trivial rerun after a {what} change: {med['cube ' + what] / med['trivial ' + what]:.2f}x "
               f"(target <= 1.3x; {args.reps} reps, medians, same run)")
+    print(f"ratio cube/trivial rerun, until the 3D cube has re-drawn (Plotly.react): "
+          f"{med['cube selection drawn'] / med['trivial selection']:.2f}x (target <= 2x)")
+    print(f"ratio cube/trivial first render (fresh context, until every chart is drawn): "
+          f"{med['cube first render'] / med['trivial first render']:.2f}x (target <= 1.5x)")
     floor = med["3D alone selection"] / med["trivial selection"]
     print(f"floor: trivial app + one changing scatter3d / trivial: {floor:.2f}x; "
           f"cube selection / that floor: {med['cube selection'] / med['3D alone selection']:.2f}x")

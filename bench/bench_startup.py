@@ -88,7 +88,7 @@ def main() -> None:
         trivial.write_text('import streamlit as st\nst.write("hello")\n')
         apps = {"home": (ROOT / "app.py", "table", ""), "trivial": (trivial, "text=hello", "")}
         if "app_pages/cube.py" in (ROOT / "app.py").read_text():
-            apps["cube"] = (ROOT / "app.py", '[data-testid="stPlotlyChart"]', "/cube")
+            apps["cube"] = (ROOT / "app.py", ".live-chart .main-svg", "/cube")
         res = {name: {"serve": [], "render": []} for name in apps}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -13,12 +13,13 @@ from browser_utils import APP_IDLE, assert_no_exception, goto, screenshot, wait_
 
 pytestmark = pytest.mark.browser
 
+CHART = ".live-chart"  # the graph div of app_pages/_live_chart
 SENTENCE = re.compile(r"pools .* values")
 
 
 def open_cube(page, app_url: str, query: str = "") -> None:
     goto(page, f"{app_url}/cube{query}")
-    page.locator('[data-testid="stPlotlyChart"]').nth(1).locator("path.point").first.wait_for(timeout=30000)
+    page.locator(CHART).nth(1).locator("path.point").first.wait_for(timeout=30000)
 
 
 def sentence(page) -> str:
@@ -26,7 +27,7 @@ def sentence(page) -> str:
 
 
 def charts(page):
-    return page.locator('[data-testid="stPlotlyChart"]')
+    return page.locator(CHART)
 
 
 def test_cube_renders_and_buttons_switch_norm_in_the_browser(page, app_url):
@@ -71,9 +72,57 @@ def test_click_in_unfolded_view_moves_selection_caption_and_url(page, app_url, b
     try:
         other = ctx.new_page()
         goto(other, url)
-        other.locator('[data-testid="stPlotlyChart"]').nth(1).locator("path.point").first.wait_for(timeout=30000)
+        other.locator(CHART).nth(1).locator("path.point").first.wait_for(timeout=30000)
         assert sentence(other) == after
         assert parse_qs(urlparse(other.url).query) == q
         screenshot(other, "cube_link_mobile", full_page=False)
     finally:
         ctx.close()
+
+
+def drag_camera(page, chart) -> dict:
+    """Rotate the 3D cube with the mouse, as a user does; return the camera eye the scene shows.
+
+    A drag, not Plotly.relayout: uirevision keeps what the user changed in the GUI (plotly records
+    those edits in _fullLayout._preGUI); a camera set by code is the figure's to replace.
+    """
+    eye_now = "() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye"
+    before = page.evaluate(eye_now)
+    for _ in range(5):  # right after a render the scene takes a moment to take mouse input
+        box = chart.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for i in range(1, 11):
+            page.mouse.move(x + 15 * i, y + 4 * i)
+        page.mouse.up()
+        page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
+        eye = page.evaluate(eye_now)
+        if max(abs(eye[k] - before[k]) for k in "xyz") > 0.2:
+            return eye
+        page.wait_for_timeout(700)
+    raise AssertionError(f"dragging never moved the camera: {before} -> {eye}")
+
+
+def test_a_norm_change_updates_the_cube_in_place_and_keeps_the_camera(page, app_url):
+    open_cube(page, app_url)
+    cube = charts(page).nth(0)
+    cube.locator("canvas").first.wait_for(timeout=30000)
+    assert "GroupNorm" in page.evaluate("() => document.querySelector('.live-chart')._fullLayout.title.text")
+    page.evaluate("() => { document.querySelector('.live-chart').tagged = 'before the rerun'; }")
+    eye = drag_camera(page, cube)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").filter(has_text="Norm").first.click()
+    page.get_by_role("option", name="LayerNorm", exact=True).click()
+    page.wait_for_function("() => document.querySelector('.live-chart')._fullLayout.title.text.includes('LayerNorm')",
+                           timeout=30000)
+    wait_for_app(page)
+    got = page.evaluate("""() => { const d = document.querySelector('.live-chart');
+        return {tag: d.tagged, renders: d.liveChart.renders, count: document.querySelectorAll('.live-chart').length,
+                layout: d.layout.scene.camera.eye, gl: d._fullLayout.scene._scene.getCamera().eye,
+                norms: d.data.map(t => t.meta && t.meta.norm)}; }""")
+    assert got["tag"] == "before the rerun"  # the same graph div, not a new one
+    assert got["renders"] >= 2 and "layer" in got["norms"]  # reacted with the new figure
+    assert got["layout"] == pytest.approx(eye, abs=1e-6) and got["gl"] == pytest.approx(eye, abs=1e-3), got
+    assert "norm=layer" in page.url
+    assert_no_exception(page)

@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
+
+from app_pages._live_chart import COMPONENT, payload
 
 from normviz.norms import NORMS
 from normviz.validate import divisors
@@ -33,8 +37,24 @@ def bold_sentence(at) -> str:
     return hits[0].strip("*")
 
 
+def charts(at) -> list:
+    """The page's live_chart elements, in page order."""
+    return [el for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+
+
 def chart_specs(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return [payload(el)["figure"] for el in charts(at)]
+
+
+def click(at: AppTest, element, point: dict) -> AppTest:
+    """Send what live_chart's JS sends on a click (setTriggerValue("click", point)) and rerun."""
+    states = at._tree.get_widget_states()
+    state = WidgetState(id=_make_trigger_id(element.proto.id, "events"))
+    state.json_trigger_value = json.dumps([{"event": "click", "value": point}])
+    states.widgets.append(state)
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +73,25 @@ def test_default_view_is_the_group_norm_paper_setting(page):
     assert specs[1]["layout"]["clickmode"] == "event+select"    # the clickable unfolded view
     titles = [a["text"] for a in specs[2]["layout"]["annotations"]]
     assert titles[0].startswith("LN") and titles[1].startswith("GN") and titles[2].startswith("IN")
+    cube, unfolded = (payload(el) for el in charts(page)[:2])
+    assert cube["alt"] == bold_sentence(page) and unfolded["alt"] == "Unfolded view: " + bold_sentence(page)
+    assert (cube["click"], unfolded["click"]) == (False, True)
+    assert cube["config"]["toImageButtonOptions"]["filename"] == "normviz-cube"  # the modebar's PNG
+
+
+def test_a_click_on_the_unfolded_view_selects_that_cell():
+    at = open_page()
+    unfolded = charts(at)[1]
+    trace = next(t for t in payload(unfolded)["figure"]["data"] if t.get("customdata"))
+    point = {"curveNumber": 0, "pointNumber": 5, "pointIndex": 5, "x": None, "y": None, "z": None,
+             "customdata": trace["customdata"][-1]}
+    want = [int(v) for v in point["customdata"][:4]]
+    assert want != [at.number_input(key=f"cube.{a}").value for a in "nchw"]
+    click(at, unfolded, point)
+    assert [at.number_input(key=f"cube.{a}").value for a in "nchw"] == want
+    # the next run (a widget change) keeps the selection: the click was a one-run trigger
+    at.selectbox(key="cube.G").set_value(3).run()
+    assert [at.number_input(key=f"cube.{a}").value for a in "nchw"] == want
 
 
 def test_every_registry_norm_can_be_selected_and_renders(page):
@@ -86,7 +125,7 @@ def test_each_edge_case_shows_its_message(query, kind, words):
     at = open_page(**query)
     msgs = texts(at, kind)
     assert any(words in m for m in msgs), msgs
-    assert at.get("plotly_chart"), "the page keeps drawing"
+    assert charts(at), "the page keeps drawing"
 
 
 def test_query_params_become_widget_values():

@@ -6,12 +6,13 @@ import pytest
 from browser_utils import goto, screenshot, wait_for_app, assert_no_exception
 
 pytestmark = pytest.mark.browser
+DRAWN = ".live-chart:has(.main-svg)"  # a live_chart (app_pages/_live_chart) that plotly has drawn
 
 
 def test_open_experiment_and_see_its_figure(page, app_url):
     goto(page, f"{app_url}/experiments?exp=batch_instance")
     assert page.get_by_test_id("stSidebarNavLink").filter(has_text="Guide").count() == 1
-    chart = page.get_by_test_id("stPlotlyChart").first
+    chart = page.locator(DRAWN).first  # a live_chart that plotly has drawn
     chart.wait_for(timeout=60000)
     assert chart.locator(".main-svg").count() >= 1  # plotly drew it
     assert page.get_by_text("the claim holds").count() >= 1
@@ -26,7 +27,7 @@ def test_guide_link_opens_the_experiment(page, app_url):
     page.wait_for_url("**/experiments?exp=switchable", timeout=30000)
     wait_for_app(page)
     assert_no_exception(page)
-    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60000)
+    page.locator(DRAWN).first.wait_for(timeout=60000)
     assert page.get_by_role("heading", name="Switchable Norm: what it learns").count() >= 1
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "experiments-switchable-390x844")

@@ -2,12 +2,13 @@
 shipped results appear at once, a quick run renders its verdict and figures, bad URLs explain."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from app_pages._live_chart import payload
 
 from normviz.experiments import EXPERIMENTS, GUIDE
 
@@ -40,15 +41,16 @@ def test_each_experiment_renders(key):
         assert sum(f"the claim holds in {held} of {n} seeds" in v for v in verdicts) == 1
         text = " ".join(m.value for m in at.markdown)
         assert all(f.sentence() in text for f in facts(spec, doc))  # every fact, with its seed count
-        charts = at.get("plotly_chart")
-        assert len(charts) >= 1 and all(json.loads(c.proto.spec)["data"] for c in charts)
+        charts = at.get("bidi_component")  # live_chart elements
+        assert len(charts) >= 1 and all(payload(c)["figure"]["data"] for c in charts)
+        assert payload(charts[0])["alt"]
     assert [b.label for b in at.button if "run" in b.label.lower()][:2] == [
         "Quick run (≈ 10 s)", f"Full run (≈ {spec.full_seconds:.0f} s on 2 cores)"]
 
 
 def test_quick_run_button_shows_verdict_and_figures():
     at = open_page("app_pages/experiments.py", {"exp": "keras", "seed": "3"})
-    before = len(at.get("plotly_chart"))
+    before = len(at.get("bidi_component"))
     at.button(key="experiments.quick").click().run()
     assert not at.exception, [e.value for e in at.exception]
     # The run happens in the training service's worker; the page polls it.
@@ -57,7 +59,7 @@ def test_quick_run_button_shows_verdict_and_figures():
         time.sleep(0.3)
         at.run()
     assert any("Your quick run, seed 3" in m.value for m in at.markdown)
-    assert len(at.get("plotly_chart")) > before
+    assert len(at.get("bidi_component")) > before
     at.run()  # results survive a rerun
     assert any("Your quick run, seed 3" in m.value for m in at.markdown)
 

@@ -51,7 +51,7 @@ def test_upload_photo_and_read_the_readout(app_url, page, tmp_path):
     assert "view=erase" in page.url
     table = page.get_by_test_id("stTable").first.inner_text()
     assert "InstanceNorm" in table and "BatchNorm (eval)" in table
-    page.get_by_test_id("stPlotlyChart").nth(1).wait_for(timeout=30000)  # plotly loads lazily
-    assert page.get_by_test_id("stPlotlyChart").count() == 2
+    page.locator(".live-chart:has(.main-svg)").nth(1).wait_for(timeout=30000)  # plotly loads lazily
+    assert page.locator(".live-chart").count() == 2
     page.get_by_test_id("stTable").first.scroll_into_view_if_needed()
     screenshot(page, "image_lab_upload_erase")

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+from app_pages._live_chart import payload
 
 from normviz.images import lab as image_lab
 from normviz.state import IMAGE_LAB_VIEWS
@@ -64,10 +65,11 @@ def test_erase_readout_numbers():
     assert float(inst["change after a·x + b"]) < 1e-3
     assert float(bn_eval["change after a·x + b"]) > 0.3
     assert float(df.loc["LayerNorm"]["change after gains"]) > 0.1
-    charts = at.get("plotly_chart")
+    charts = at.get("bidi_component")  # live_chart elements
     assert len(charts) == 2
-    spec = json.loads(charts[0].proto.spec)
+    spec = payload(charts[0])["figure"]
     assert spec["layout"]["yaxis"]["type"] == "log" and len(spec["data"]) == len(image_lab.VIEWS)
+    assert payload(charts[1])["alt"].startswith("Each norm's output change against the strength of the colour cast")
 
 
 def test_coupling_numbers():

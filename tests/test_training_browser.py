@@ -7,7 +7,7 @@ from browser_utils import assert_no_exception, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"]'
+CHART = ".live-chart:has(.main-svg)"  # a live_chart (app_pages/_live_chart) that plotly has drawn
 
 
 def _open(page, url: str) -> None:

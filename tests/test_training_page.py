@@ -1,12 +1,13 @@
 """Training lab page (AppTest) and its URL state."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from app_pages._live_chart import payload
 
 from normviz.state import TrainingLabState
 
@@ -21,7 +22,7 @@ def _app(**params) -> AppTest:
 
 
 def _charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return [payload(el)["figure"] for el in at.get("bidi_component")]  # live_chart elements
 
 
 def _run_to_end(at, timeout: float = 240.0) -> AppTest:

@@ -27,6 +27,8 @@ API::
 - ``on_click``: report clicks. A click on a point reruns the script (only the fragment, inside
   ``st.fragment``) and ``live_chart`` returns ``{"curveNumber", "pointNumber", "pointIndex",
   "x", "y", "z", "customdata"}`` in that run, ``None`` otherwise. No clicks inside ``st.form``.
+  A callable ``on_click(point)`` is also called with the point, as a widget callback: before the
+  script reruns, so it may set the values of widgets drawn above the chart.
 - ``table``: optional data behind the figure (anything ``st.dataframe`` takes), shown in a
   collapsed expander below the chart: the long text alternative, and numbers to copy.
 - ``png_name``: file name of the modebar's "download as PNG" (default: ``key``).
@@ -52,7 +54,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import plotly
 import plotly.io as pio
@@ -113,7 +115,17 @@ def _noop() -> None:
     """The click trigger's callback: v2 reports a trigger only to a registered callback."""
 
 
-def live_chart(fig, *, key: str, alt: str = "", height: int | None = None, on_click: bool = False,
+def _click_callback(key: str, on_click: Callable[[dict], None]) -> Callable[[], None]:
+    """A v2 trigger callback that hands the clicked point to ``on_click``."""
+    def callback() -> None:
+        point = (st.session_state.get(key) or {}).get("click")
+        if point:
+            on_click(point)
+    return callback
+
+
+def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
+               on_click: bool | Callable[[dict], None] = False,
                table=None, png_name: str | None = None) -> dict[str, Any] | None:
     """Draw ``fig`` in a chart that keeps its div (and WebGL context) across reruns.
 
@@ -130,7 +142,8 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None, on_cl
     payload = {"figure": {"data": spec.get("data") or [], "layout": layout}, "config": _config(png_name or key),
                "alt": alt, "height": layout["height"], "click": bool(on_click), "src": _serve_plotly_js()}
     result = _component(key=key, data=pio.json.to_json_plotly(payload).encode(), width="stretch",
-                        height="content", on_click_change=_noop if on_click else None)
+                        height="content", on_click_change=(_click_callback(key, on_click) if callable(on_click)
+                                         else _noop if on_click else None))
     if table is not None:
         with st.expander("Data as a table"):
             st.dataframe(table, hide_index=True)

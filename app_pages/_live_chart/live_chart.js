@@ -30,6 +30,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   div.style.height = `${spec.height}px`;
 
   const Plotly = await loadPlotly(spec.src);
+  state.plotlyReadyAt ??= performance.now(); // read by bench/bench_cube.py
   const cleanup = () => {
     if (call !== state.calls) return; // Streamlit drops a superseded call: the div lives on
     state.observer?.disconnect();
@@ -42,12 +43,23 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     // uirevision keeps a dragged 3D camera only if plotly.js saved the drag as a GUI edit in the
     // current layout/_fullLayout; a scene saves it into those of its first plot (react and resize
     // swap in new ones). Save the camera the user sees into the current ones before reacting.
+    const layout = spec.figure.layout;
     for (const id of div._fullLayout?._subplots?.gl3d ?? []) {
       const scene = div._fullLayout[id]._scene;
       if (scene?.saveLayout) Object.assign(scene, { fullLayout: div._fullLayout }).saveLayout(div.layout);
+      // A figure that sets its own camera would win over the user's: plotly keeps a GUI edit only
+      // if the new value equals the one the edit replaced, and that comparison fails on the
+      // defaults plotly filled in (up, center, projection). Same uirevision = same view: give the new figure the user's camera.
+      const edited = Object.keys(div._fullLayout._preGUI ?? {}).some((k) => k.startsWith(`${id}.camera`));
+      const revision = (f) => f?.[id]?.uirevision ?? f?.uirevision;
+      if (edited && scene?.getCamera && revision(layout) === revision(div.layout) && revision(layout) !== undefined) {
+        layout[id] = { ...layout[id], camera: scene.getCamera() };
+      }
     }
-    await Plotly.react(div, spec.figure.data, spec.figure.layout, spec.config);
+    const t0 = performance.now();
+    await Plotly.react(div, spec.figure.data, layout, spec.config);
     state.renders += 1;
+    state.reactMs = performance.now() - t0; // read by bench/bench_cube.py
   }
   if (!state.observer) { // once per div: resize with the container, report clicks
     let frame = 0;

@@ -10,13 +10,12 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.kit import explained_errors
 from app_pages.views.cube.controls import current, k
 from normviz.cube import batch_noise, figures as cube_figures, numbers as cube_numbers
 from normviz.state import CubeState
 
-PLOT_CONFIG = {"scrollZoom": False, "displaylogo": False,
-               "toImageButtonOptions": {"format": "png", "filename": "normviz-cube", "scale": 2}}
 VIEW_LABELS = {"all": "All norms side by side", "numbers": "Numbers & export",
                "noise": "How noisy are batch statistics?", "sequence": "Sequences (N×L×D)"}
 
@@ -43,8 +42,8 @@ def all_norms(ctx: Context) -> None:
     if ctx.spec.is_weight:
         st.info("The grid compares activation norms; pick one to see it next to the others.")
         return
-    st.plotly_chart(grid_figure(ctx.spec), key=k("grid"), config=PLOT_CONFIG, theme=None,
-                    alt="Small multiples of the pooled set under every activation norm.")
+    live_chart(grid_figure(ctx.spec), key=k("grid"), png_name="normviz-cube-grid",
+               alt="Small multiples of the pooled set under every activation norm.")
     st.caption("Top row: LayerNorm pools the whole sample, InstanceNorm one channel of it, "
                "GroupNorm sits in between (C/G channels). Blue: pooled; darker blue: a larger weight "
                "(mixtures); diamond: the selected cell.")
@@ -80,8 +79,8 @@ def noise_panel(ctx: Context) -> None:
         st.radio("Data", list(batch_noise.SOURCES), key=k("noise_data"), horizontal=True,
                  format_func=batch_noise.SOURCES.get)
     result = noise(st.session_state[k("noise_data")])
-    st.plotly_chart(batch_noise.noise_figure(result), key=k("noise"), config=PLOT_CONFIG, theme=None,
-                    alt=batch_noise.noise_sentence(result))
+    live_chart(batch_noise.noise_figure(result), key=k("noise"), png_name="normviz-batch-noise",
+               alt=batch_noise.noise_sentence(result))
     st.markdown(batch_noise.noise_sentence(result))
 
 
@@ -102,8 +101,8 @@ def sequence(ctx: Context) -> None:
     state = current()
     shape3, idx3 = (state.N, state.L, state.D), (min(state.n, state.N - 1), state.l, state.d)
     sentence = cube_figures.sequence_sentence(shape3, state.seq, idx3)
-    st.plotly_chart(cube_figures.sequence_figure(shape3, state.seq, idx3), key=k("seqfig"), config=PLOT_CONFIG,
-                    theme=None, alt=sentence)
+    live_chart(cube_figures.sequence_figure(shape3, state.seq, idx3), key=k("seqfig"), alt=sentence,
+               png_name="normviz-sequence")
     st.markdown(f"**{sentence}**")
 
 

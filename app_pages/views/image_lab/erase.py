@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.views.image_lab.common import Context, erase_for, k, labels, legend, pick_image, show
 from normviz.images import figures as image_figures, lab as image_lab, load as images
 
@@ -55,10 +56,16 @@ def render(ctx: Context) -> None:
         f"cast: predicted **{pred_c.predicted:.2e}**, measured **{pred_c.observed:.2e}**, left "
         f"**{pred_c.residual:.1e}**.")
     p1, p2 = st.columns(2)
-    p1.plotly_chart(image_figures.strength_figure(res_g["strengths"], res_g["change"], lbl,
-                                                  title="a·x + b: output change vs strength"), width="stretch")
-    p2.plotly_chart(image_figures.strength_figure(res_c["strengths"], res_c["change"], lbl,
-                                                  title="Colour cast: output change vs strength"), width="stretch")
+    with p1:
+        live_chart(image_figures.strength_figure(res_g["strengths"], res_g["change"], lbl,
+                                                 title="a·x + b: output change vs strength"),
+                   key=k("strength_affine"), png_name="normviz-erase-affine",
+                   alt="Each norm's output change against the strength of a·x + b, log scale.")
+    with p2:
+        live_chart(image_figures.strength_figure(res_c["strengths"], res_c["change"], lbl,
+                                                 title="Colour cast: output change vs strength"),
+                   key=k("strength_cast"), png_name="normviz-erase-cast",
+                   alt="Each norm's output change against the strength of the colour cast, log scale.")
     st.caption(f"Strength s moves the change linearly from none (s = 0, where every change is 0) "
                f"to your setting (s = 1). Log scale; exact zeros are drawn at {image_figures.FLOOR:g}.")
     ctx.save()

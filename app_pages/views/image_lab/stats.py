@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.views.image_lab.common import Context, k, labels, pick_image, stats_for
 from normviz.images import figures as image_figures, lab as image_lab
 
@@ -22,8 +23,9 @@ def render(ctx: Context) -> None:
                  hide_index=True, width="stretch")
     st.download_button("Download statistics (CSV, all images)", image_lab.rows_to_csv(rows),
                        file_name="normviz_image_statistics.csv", mime="text/csv", key=k("csv"))
-    st.plotly_chart(image_figures.histogram_figure(hists_all[s.image], image_lab.HIST_EDGES,
-                                                   labels(image_lab.VIEWS, s.groups, s.rho),
-                                                   title=f"Values of image {s.image} after each norm"),
-                    width="stretch")
+    live_chart(image_figures.histogram_figure(hists_all[s.image], image_lab.HIST_EDGES,
+                                              labels(image_lab.VIEWS, s.groups, s.rho),
+                                              title=f"Values of image {s.image} after each norm"),
+               key=k("histogram"), png_name="normviz-image-histogram",
+               alt=f"Histograms of the values of image {s.image}, the input and after each norm.")
     ctx.save()

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.views.image_lab.common import (
     Context,
     erasure_for,
@@ -65,8 +66,10 @@ def render(ctx: Context) -> None:
                f"{np.abs(res.output_stats[0] - res.target_stats[0]).max():.1e}, max |σ output − σ target| = "
                f"{np.abs(res.output_stats[1] - res.target_stats[1])[live].max() if live.any() else 0:.1e} "
                f"(at α = 1 the σ gap is ε's: σ(y)·(1 − sqrt(σ²(x)/(σ²(x) + ε)))).")
-    st.plotly_chart(image_figures.sigma_figure(res.content_stats[1], res.target_stats[1], res.output_stats[1],
-                                               title="σ of each feature map"), width="stretch")
+    live_chart(image_figures.sigma_figure(res.content_stats[1], res.target_stats[1], res.output_stats[1],
+                                          title="σ of each feature map"),
+               key=k("sigma"), png_name="normviz-style-sigma",
+               alt="σ of each of the 27 feature maps for the content, the style target and the output.")
     st.markdown(
         f"**Style erasure**, measured by something IN does not set by construction: the distance "
         f"between the two images' feature Gram matrices G = F Fᵀ/HW (relative: ‖G₁ − G₂‖ / "

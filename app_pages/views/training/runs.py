@@ -8,6 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.views.training.common import P, RUNNING
 from normviz.training import figures as training_figures, jobs, pytorch_snippet, run_log_to_rows, steps_to_accuracy
 
@@ -30,7 +31,7 @@ def chart(name: str, build, *, alt: str) -> None:
     if hit is None or not ss[RUNNING] or now - hit[0] >= REDRAW_S:
         hit = (now, build())
         cache[name] = hit
-    st.plotly_chart(hit[1], key=f"{P}:{name}", alt=alt)
+    live_chart(hit[1], key=f"{P}:{name}", alt=alt, png_name=f"normviz-{name}")
 
 
 def progress(job: jobs.Job) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.views.training.common import CELLS, P, RUNNING, start_cell
 from normviz.numerics import rerun_line
 from normviz.training import figures as training_figures, jobs
@@ -25,8 +26,8 @@ def render(cell_jobs: list[jobs.Job]) -> None:
     except ValueError as err:
         st.error(str(err), icon="🚫")
         return
-    st.plotly_chart(training_figures.sweep_figure(sweep, extra_cells=list(ss[CELLS])), key=f"{P}:sweep_chart",
-                    alt="Test error versus batch size for BatchNorm, GroupNorm and LayerNorm, train and eval mode")
+    live_chart(training_figures.sweep_figure(sweep, extra_cells=list(ss[CELLS])), key=f"{P}:sweep_chart",
+               png_name="normviz-batch-sweep", alt="Test error versus batch size for BatchNorm, GroupNorm and LayerNorm, train and eval mode")
     spec = EXPERIMENTS["gn_figure1"]
     doc = spec.precomputed()
     st.markdown("  \n".join(f.sentence() for f in facts(spec, doc)))
