@@ -9,6 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 from streamlit.testing.v1 import AppTest
 
+from app_pages._live_chart import COMPONENT, payload
+
 from normviz.transformer.page_state import PER_RUN, TransformerLabState
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "transformer_lab.py")
@@ -22,7 +24,9 @@ def _app(**params) -> AppTest:
 
 
 def _charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """Every figure on the page: the live runs' live_charts and the shipped view's plotly charts."""
+    live = [payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+    return live + [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 def _run_to_end(at, timeout: float = 180.0, poll: float = 0.2) -> AppTest:

@@ -3,11 +3,12 @@ the URL follows, every norm's steps render with numbers equal to the library's; 
 and the link to this view come from app.py on every page."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from app_pages._live_chart import COMPONENT, payload
 
 from normviz.cube import numbers as cn, walkthrough as walk
 from normviz.norms import NORMS
@@ -57,7 +58,7 @@ def test_step_in_the_url_opens_that_step_and_the_buttons_move_it():
     assert any(steps[2].latex in el.value for el in at.latex)
     mu = steps[2].values["mu"]
     assert f"{mu:.4g}" in steps[2].latex
-    fig = next(f for f in (json.loads(el.proto.spec) for el in at.get("plotly_chart"))
+    fig = next(f for f in (payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT)
                if f["layout"].get("title", {}).get("text", "").startswith(steps[2].title))
     assert len(fig["data"][1]["x"]) == 48  # GN with G = 2, C = 6, H = W = 4: 3·4·4 cells outlined
     at.button(key="cube.walk_next").click().run()

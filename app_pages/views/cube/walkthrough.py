@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages._classroom import presenting
 from app_pages.kit import explained_errors, wkey
 from normviz.cube import walkthrough as walk
@@ -92,5 +93,6 @@ def _show(spec, x, step: walk.Step, current: int, count: int) -> None:
     fig = walk.step_figure(spec, x, step)
     if presenting():  # plotly's sizes are px: scale them with the presenter's type
         fig.update_layout(font_size=18, height=fig.layout.height * 1.4)
-    st.plotly_chart(fig, key=wkey("cube", "walk_figure"), theme=None,
-                    config={"displaylogo": False}, alt=f"Step {current} of {count}, {step.title}: {step.text}")
+    # In place: stepping redraws the same div instead of mounting a new chart per step.
+    live_chart(fig, key=wkey("cube", "walk_figure"), alt=f"Step {current} of {count}, {step.title}: {step.text}",
+               png_name=f"normviz-walkthrough-step-{current}")

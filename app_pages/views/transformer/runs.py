@@ -7,6 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.views.training.runs import progress
 from app_pages.views.transformer.common import P, RUNNING
 from normviz.training import jobs
@@ -37,8 +38,8 @@ def chart(name: str, build, *, alt: str) -> None:
     if hit is None or not ss[RUNNING] or now - hit[0] >= REDRAW_S:
         hit = (now, build())
         cache[name] = hit
-    if hit[1] is not None:
-        st.plotly_chart(hit[1], key=f"{P}:{name}", alt=alt)
+    if hit[1] is not None:  # in place: a live run redraws the same div, the user's zoom stays
+        live_chart(hit[1], key=f"{P}:{name}", alt=alt, png_name=f"normviz-transformer-{name}")
 
 
 def render(run_jobs: list[jobs.Job], view: str) -> None:
