@@ -23,10 +23,10 @@ PRESENT_CSS = """
 <style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1rem 2rem; }
-[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) { flex-direction: column; }
-[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"]) > [data-testid="stColumn"] {
+[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"], .live-chart) { flex-direction: column; }
+[data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"], .live-chart) > [data-testid="stColumn"] {
   width: 100% !important; flex: 1 1 100% !important; }
-[data-testid="stPlotlyChart"] { scroll-snap-align: start; }
+[data-testid="stPlotlyChart"], .live-chart { scroll-snap-align: start; }
 [data-testid="stMain"] { scroll-snap-type: y proximity; }
 header[data-testid="stHeader"] { display: none; }
 .katex-display { overflow-x: auto; overflow-y: hidden; }
@@ -48,7 +48,11 @@ def embedded() -> bool:
 
     ctx = get_script_run_ctx()
     values = parse_qs(getattr(ctx, "query_string", "") or "").get("embed", [])
-    return any(v.lower() == "true" for v in values)
+    # A later rerun (after the page rewrites its URL) may not carry embed=true in the run's query
+    # string; an embedded session stays embedded.
+    if any(v.lower() == "true" for v in values):
+        st.session_state["normviz:embedded"] = True
+    return st.session_state.get("normviz:embedded", False)
 
 
 def present_mode() -> None:

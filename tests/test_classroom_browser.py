@@ -7,7 +7,6 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -93,7 +92,7 @@ def test_presenter_mode_at_1280x720(browser, app_url):
         assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "22px"
         assert page.locator('[data-testid="stSidebar"]').filter(visible=True).count() == 0
         # The cube and the unfolded view are stacked: each chart spans (nearly) the whole width.
-        boxes = [page.locator('[data-testid="stPlotlyChart"]').nth(i).bounding_box() for i in range(2)]
+        boxes = [page.locator('.live-chart').nth(i).bounding_box() for i in range(2)]
         assert all(b["width"] > 1000 for b in boxes) and boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 5
         body = page.locator('[data-testid="stMarkdown"] p').first
         assert float(page.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)", body.element_handle())) >= 20

@@ -9,10 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
-
-from app_pages._live_chart import ASSETS, PLOTLY_DIR
 from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
 from conftest import start_streamlit, stop_streamlit
+
+from app_pages._live_chart import ASSETS, PLOTLY_DIR
 
 pytestmark = pytest.mark.browser
 
@@ -95,7 +95,7 @@ def drag_camera(page) -> dict:
     """
     eye_now = "() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye"
     before = page.evaluate(eye_now)
-    for _ in range(5):  # right after a rerun or a resize the scene takes a moment to take mouse input
+    for _ in range(10):  # right after a rerun or a resize the scene takes a moment to take mouse input
         box = chart(page, 0).bounding_box()
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.mouse.move(x, y)
@@ -212,11 +212,11 @@ def test_an_unmounted_chart_is_purged(page, demo_url):
 def test_charts_are_labelled_images(page, demo_url):
     open_demo(page, demo_url)
     cube = chart(page, 0)
-    assert cube.get_attribute("role") == "img"
+    assert cube.get_attribute("role") == "figure"
     assert cube.get_attribute("aria-label") == "40 random points in 3D; point 0 sits at (0, 0, 0)."
     page.get_by_role("button", name="Next").click()
     wait_title(page, 0, "rerun 1")
     assert cube.get_attribute("aria-label") == "40 random points in 3D; point 0 sits at (1, 1, 1)."
-    assert page.get_by_role("img", name="A 3 by 4 heatmap of the numbers n to n + 11.").count() == 1
+    assert page.get_by_role("figure", name="A 3 by 4 heatmap of the numbers n to n + 11.").count() == 1
     screenshot(page, "live_chart_demo")
     assert_no_exception(page)

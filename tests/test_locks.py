@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages._live_chart import COMPONENT, payload
 from normviz.state import CubeState, ExperimentsState, ImageLabState, TrainingLabState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +55,11 @@ def test_no_lock_no_caption():
     assert "experiments.exp" in input_keys(at) and "experiments.seed" in input_keys(at)
 
 
+def figures(at) -> list[dict]:
+    """The figures of the page's in-place charts (app_pages/_live_chart)."""
+    return [payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+
+
 def test_cube_lock():
     at = open_page("cube", lock="norm,C,G,view", norm="group", C=8, G=4, view="numbers")
     keys = input_keys(at)
@@ -63,10 +69,10 @@ def test_cube_lock():
     assert sentence and sentence[0].startswith("**GroupNorm")
     assert at.session_state["cube.C"] == 8 and at.session_state["cube.G"] == 4
     assert at.dataframe, "the locked view (numbers) is open"
-    cube = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "scatter3d" in c.proto.spec]
+    cube = [f for f in figures(at) if any(t.get("type") == "scatter3d" for t in f["data"])]
     assert len(cube) == 1 and not cube[0]["layout"].get("updatemenus")  # no in-figure norm buttons
     free_at = open_page("cube")
-    free = [json.loads(c.proto.spec) for c in free_at.get("plotly_chart") if "scatter3d" in c.proto.spec]
+    free = [f for f in figures(free_at) if any(t.get("type") == "scatter3d" for t in f["data"])]
     assert free[0]["layout"]["updatemenus"]  # which an unlocked cube has
     # ... and the intro mentions those buttons only where they exist.
     assert any("buttons above the cube" in m.value for m in free_at.markdown)
@@ -119,7 +125,7 @@ def test_training_lock_fixes_runs_and_hides_presets():
     jobs = at.session_state["training:runs"]
     assert [(j.config.norm, j.config.batch_size, j.config.steps, j.status) for j in jobs] == \
         [("layer", 8, 20, "done"), ("group", 16, 20, "done")]
-    assert at.get("plotly_chart") and "Loss" in at.get("plotly_chart")[0].proto.spec  # the locked view
+    assert figures(at) and "Loss" in json.dumps(figures(at)[0])  # the locked view
     assert at.query_params["lock"] == "norm,batch,steps,view"  # the URL rewrite keeps the lock
 
 

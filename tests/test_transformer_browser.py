@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
 from browser_utils import assert_no_exception, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-CHART = '[data-testid="stPlotlyChart"]'
+CHART = ".live-chart"  # the in-place chart component (app_pages/_live_chart)
 
 
 def test_quick_runs_show_live_charts_and_switch_views(app_url, page):

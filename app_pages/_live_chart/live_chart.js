@@ -25,7 +25,9 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   const call = ++state.calls; // a later call supersedes this one while plotly.js loads
   const spec = JSON.parse(text);
   Object.assign(state, { send: setTriggerValue, click: spec.click });
-  div.setAttribute("role", "img");
+  // "figure", not "img": an img's children are presentational, and the chart holds buttons (its
+  // mode bar), which axe-core reports as nested interactive controls.
+  div.setAttribute("role", "figure");
   div.setAttribute("aria-label", spec.alt);
   div.style.height = `${spec.height}px`;
 
