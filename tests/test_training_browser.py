@@ -57,6 +57,7 @@ def test_no_affine_and_weight_decay_from_the_link_train_and_show_gamma_beta(app_
     # Run 1: BN without γ, β and weight decay 0.01; run 2: BN with γ, β. The overview shows γ, β of run 2 only.
     _open(page, f"{app_url}/training?preset=custom&view=overview&steps=100&norm=batch,batch&affine=0,1&wd=0.01,0")
     boxes = page.get_by_role("checkbox", name="Learn γ, β (affine)")
+    boxes.nth(1).wait_for(timeout=30000)  # the second run's controls render after the first's
     assert boxes.count() == 2
     assert [boxes.nth(i).is_checked() for i in range(2)] == [False, True]
     page.get_by_role("button", name="Run", exact=True).click()
