@@ -53,10 +53,16 @@ def test_click_in_unfolded_view_moves_selection_caption_and_url(page, app_url, b
     assert "channels c = 0–1" in before and "sample n = 0" in before
     flat = charts(page).nth(1)
     # The last "not pooled" cell is (n, c, h, w) = (1, 5, 3, 3): far from the selected one.
-    flat.locator("g.trace.scatter").nth(1).locator("path.point").last.click(force=True)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMarkdown] strong')]"
-        ".some(e => e.innerText.includes('sample n = 1'))", timeout=30000)
+    moved = "() => [...document.querySelectorAll('[data-testid=stMarkdown] strong')]" \
+            ".some(e => e.innerText.includes('sample n = 1'))"
+    for attempt in range(5):  # plotly binds its click handler only after the chart's first draw
+        flat.locator("g.trace.scatter").nth(1).locator("path.point").last.click(force=True)
+        try:
+            page.wait_for_function(moved, timeout=8000)
+            break
+        except Exception:
+            if attempt == 4:
+                raise
     wait_for_app(page)
     after = sentence(page)
     assert "channels c = 4–5 (group 2 of 3) in sample n = 1" in after, after
