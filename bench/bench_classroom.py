@@ -9,6 +9,12 @@ formula). Latency is click → the page shows the new selection with the app idl
 Meanwhile ``--preset`` of the sessions open the training lab and press "Run BN Figure 1" (the
 same deterministic run for all, so the training service computes it once and shares it).
 
+The browsers do not draw the charts (plotly.js is not served to them; everything else is): in a
+class every student's own machine draws its charts, while here all sessions share the server's two
+cores, so thirty software-WebGL cubes would measure Chromium, not the server. The server does all of
+its work (scripts, figures, payloads, training) as it would for drawing browsers. ``--draw`` lets the
+browsers draw too.
+
 Printed: p50/p95 interaction latency alone (one session) and in the class, their ratio (goal
 ≤ 2×), how long the shared preset took for the class vs for one session, and the server's peak
 resident memory (app process plus its training workers). Nothing here asserts a time.
@@ -83,17 +89,44 @@ async def settled(page) -> None:
             return
 
 
-async def cube_session(browser, url: str, clicks: int) -> list[float]:
-    """Open the cube and step the selected channel; the seconds each step took."""
+DRAW = False  # set by --draw
+ARRIVE = 15.0  # set by --arrive
+
+
+async def new_context(browser):
+    """A browser context that, unless ``--draw``, is refused plotly.js (see the module docstring)."""
     ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    if not DRAW:
+        await ctx.route("**/plotly.min.js*", lambda route: route.abort())
+    return ctx
+
+
+LOADS: list[float] = []  # seconds from goto to the cube's controls, per session that got them
+NOT_LOADED = [0]  # sessions whose cube page never showed its controls (within the timeout)
+
+
+async def cube_session(browser, url: str, clicks: int, arrive: float = 0.0) -> list[float]:
+    """Open the cube ``arrive`` s from now and step the selected channel; the seconds each step took."""
+    await asyncio.sleep(arrive)
+    ctx = await new_context(browser)
     page = await ctx.new_page()
-    await page.goto(f"{url}/cube?norm=group", wait_until="domcontentloaded", timeout=300_000)
-    await idle(page)
-    await page.get_by_label(SELECTED_C).wait_for(timeout=300_000)
+    t_open = time.perf_counter()
+    try:
+        await page.goto(f"{url}/cube?norm=group", wait_until="domcontentloaded", timeout=300_000)
+        await idle(page)
+        await page.get_by_label(SELECTED_C).wait_for(timeout=300_000)
+    except PlaywrightTimeout:  # reported, not hidden: a student who never got the page
+        NOT_LOADED[0] += 1
+        await ctx.close()
+        return []
+    LOADS.append(time.perf_counter() - t_open)
     await page.evaluate(COUNT_RUNS)
-    plus = page.get_by_label(SELECTED_C).locator("xpath=../..").get_by_test_id("stNumberInputStepUp")
+    box = page.get_by_label(SELECTED_C).locator("xpath=../..")
+    # up, down, up, ...: every click changes c (stepping up only runs into the last channel)
+    steps = (box.get_by_test_id("stNumberInputStepUp"), box.get_by_test_id("stNumberInputStepDown"))
     times = []
-    for _ in range(clicks):
+    for i in range(clicks):
+        plus = steps[i % 2]
         await settled(page)
         runs = await page.evaluate("window.__nvRuns")
         t0 = time.perf_counter()
@@ -110,9 +143,10 @@ async def cube_session(browser, url: str, clicks: int) -> list[float]:
     return times
 
 
-async def preset_session(browser, url: str) -> float:
+async def preset_session(browser, url: str, arrive: float = 0.0) -> float:
     """Open the training lab, press the BN Figure 1 preset, wait for its exports; seconds."""
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+    await asyncio.sleep(arrive)
+    ctx = await new_context(browser)
     page = await ctx.new_page()
     await page.goto(f"{url}/training", wait_until="domcontentloaded", timeout=300_000)
     await idle(page)
@@ -146,8 +180,11 @@ async def in_class(url: str, sessions: int, preset: int, clicks: int) -> tuple[l
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         await cube_session(browser, url, 1)  # warm the caches: the class is not the first visitor
         t0 = time.perf_counter()
-        results = await asyncio.gather(*[cube_session(browser, url, clicks) for _ in range(sessions - preset)],
-                                       *[preset_session(browser, url) for _ in range(preset)])
+        # students arrive over ARRIVE seconds (one every ARRIVE / sessions), not in the same millisecond
+        gap = ARRIVE / max(sessions, 1)
+        results = await asyncio.gather(
+            *[cube_session(browser, url, clicks, i * gap) for i in range(sessions - preset)],
+            *[preset_session(browser, url, (sessions - preset + i) * gap) for i in range(preset)])
         wall = time.perf_counter() - t0
         await browser.close()
     steps = [t for r in results if isinstance(r, list) for t in r]
@@ -171,8 +208,14 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--preset", type=int, default=8)
     ap.add_argument("--clicks", type=int, default=6)
+    ap.add_argument("--arrive", type=float, default=15.0, help="seconds over which the class opens its pages")
+    ap.add_argument("--draw", action="store_true", help="let every browser draw its charts (software WebGL)")
     args = ap.parse_args()
+    global DRAW, ARRIVE
+    DRAW, ARRIVE = args.draw, args.arrive
     (steps_alone, preset_alone), _ = served(alone, args.clicks)
+    loads_alone = list(LOADS)
+    LOADS.clear()
     (steps, presets, wall), peak = served(in_class, args.sessions, args.preset, args.clicks)
     lost = sum(t == float("inf") for t in steps_alone + steps)
     steps_alone, steps = [t for t in steps_alone if t < float("inf")], [t for t in steps if t < float("inf")]
@@ -186,7 +229,11 @@ def main() -> None:
         print(f"BN Figure 1 preset: one session {preset_alone:.1f} s; {args.preset} sessions at once: "
               f"median {statistics.median(presets):.1f} s, max {max(presets):.1f} s "
               f"(ratio {max(presets) / preset_alone:.2f}x)")
+    print(f"cube page load (goto to controls): alone median {statistics.median(loads_alone):.1f} s; in class "
+          f"median {statistics.median(LOADS):.1f} s, max {max(LOADS):.1f} s over {len(LOADS)} sessions "
+          f"arriving over {ARRIVE:.0f} s; pages that never loaded: {NOT_LOADED[0]}")
     print(f"clicks with no finished run within {TIMEOUT_MS / 1000:.0f} s (lost): {lost}")
+    print("browsers drew their charts" if DRAW else "browsers did not draw charts (plotly.js refused; see the docstring)")
     print(f"whole class wall time {wall:.1f} s; server peak RSS (app + workers) {peak / 1024:.0f} MiB")
 
 if __name__ == "__main__":
