@@ -9,7 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.views import runs_lab
 from app_pages.views.runs_lab import throttled
+from normviz.state import TrainingLabState
 from normviz.training.service import RunView, Ticket
+from normviz.transformer.page_state import TransformerLabState
 
 
 def test_throttled_rebuilds_at_most_once_per_period_while_live():
@@ -141,3 +143,17 @@ def test_seed_widgets_and_state_from_widgets_round_trip():
     assert ss["training.norm1"] == "batch" and ss["training.model1"] == "cnn"  # spare norm, last run's model
     assert type(ss["training.lr0"]) is float and ss["training.affine0"] is False
     assert ss["training.lock"] == ("seed",) and ss["training.n_runs"] == 1
+
+
+@pytest.mark.parametrize("cls, norm, runs", [(TrainingLabState, "batch", "configurations"),
+                                             (TransformerLabState, "layer", "transformers")])
+def test_both_lab_states_fit_their_per_run_lists_to_the_runs(cls, norm, runs):
+    """fit_runs (normviz.state): five runs are cut to four with a notice; a short list repeats its last
+    value, a long one is trimmed; no norms at all is one run of the lab's default norm."""
+    state, notices = cls(norm=(norm,) * 5, lr=(0.1, 0.2)).validate()
+    assert state.norm == (norm,) * 4 and state.lr == (0.1, 0.2, 0.2, 0.2)
+    assert notices == [f"The lab runs 1 to 4 {runs} side by side; got 5, using 4."]
+    state, notices = cls(norm=(norm,), lr=(0.1, 0.2, 0.3)).validate()
+    assert state.lr == (0.1,) and notices == []
+    state, _ = cls(norm=(), lr=()).validate()
+    assert state.norm == (norm,) and len(state.lr) == 1
