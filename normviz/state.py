@@ -439,21 +439,28 @@ class TrainingLabState(PageState):
         return len(self.norm)
 
     def validate(self) -> tuple["TrainingLabState", list[str]]:
-        changes, notices = {}, []
-        norm = self.norm
-        if not 1 <= len(norm) <= MAX_RUNS:
-            norm = (norm or ("batch",))[:MAX_RUNS]
-            changes["norm"] = norm
-            notices.append(f"The lab runs 1 to {MAX_RUNS} configurations side by side; "
-                           f"got {len(self.norm)}, using {len(norm)}.")
-        n = len(norm)
-        defaults = {"batch": 60, "lr": 0.5, "model": "mlp", "init": 0.1, "affine": True, "wd": 0.0}
-        for name, d in defaults.items():
-            v = getattr(self, name)
-            if len(v) != n:
-                fixed = tuple(v[:n]) + (v[-1] if v else d,) * max(0, n - len(v))
-                changes[name] = fixed  # trimmed, or filled by repeating the last value (a short URL)
-        return (replace(self, **changes) if changes else self), notices
+        return fit_runs(self, {"norm": "batch", "batch": 60, "lr": 0.5, "model": "mlp", "init": 0.1, "affine": True,
+                               "wd": 0.0}, runs="configurations")
+
+
+def fit_runs(state: PageState, defaults: dict, *, runs: str) -> tuple[PageState, list[str]]:
+    """A lab state whose per-run fields (``defaults``: field -> value used when a list is empty) all
+    have one item per run: the first field's list, cut to 1 … MAX_RUNS items (a notice, naming the
+    ``runs``, says so), sets the number of runs; every other list is trimmed to it, or filled by
+    repeating its last value (a short URL). Returns (state, notices)."""
+    first, *rest = defaults
+    changes, notices = {}, []
+    lead = getattr(state, first)
+    if not 1 <= len(lead) <= MAX_RUNS:
+        changes[first] = (lead or (defaults[first],))[:MAX_RUNS]
+        notices.append(f"The lab runs 1 to {MAX_RUNS} {runs} side by side; got {len(lead)}, "
+                       f"using {len(changes[first])}.")
+    n = len(changes.get(first, lead))
+    for name in rest:
+        v = getattr(state, name)
+        if len(v) != n:
+            changes[name] = tuple(v[:n]) + (v[-1] if v else defaults[name],) * max(0, n - len(v))
+    return (replace(state, **changes) if changes else state), notices
 
 
 # --- experiments ---

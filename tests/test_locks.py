@@ -166,14 +166,10 @@ def test_readme_lists_every_lockable_parameter():
 @pytest.mark.browser
 def test_training_lock_in_chromium(app_url, page):
     from browser_utils import assert_no_exception, screenshot, wait_for_app
+    from lab_utils import open_link
 
     url = f"{app_url}/training?lock=norm,batch,steps&norm=layer,group&batch=8,16&steps=30&preset=custom"
-    for _ in range(2):  # a fresh server may answer the first deep link with "Page not found"
-        page.goto(url, wait_until="domcontentloaded", timeout=60000)
-        wait_for_app(page)
-        if page.get_by_text("Page not found").count() == 0:
-            break
-    assert_no_exception(page)
+    open_link(page, url)
     main = page.locator('[data-testid="stMain"]')
     assert "fixed by your teacher" in main.inner_text()
     assert page.get_by_label("Norm", exact=True).count() == 0  # no per-run norm selectbox

@@ -4,35 +4,21 @@ from __future__ import annotations
 import pytest
 
 from browser_utils import assert_no_exception, screenshot, wait_for_app
+from lab_utils import open_link, wait_for_runs_to_end
 
 pytestmark = pytest.mark.browser
 
 CHART = ".live-chart:has(.main-svg)"  # a live_chart (app_pages/_live_chart) that plotly has drawn
 
 
-def _open(page, url: str) -> None:
-    # A fresh server can answer the very first deep link with a "Page not found" dialog
-    # before st.navigation has registered the pages; open the link again if it does.
-    for _ in range(2):
-        page.goto(url, wait_until="domcontentloaded", timeout=60000)
-        wait_for_app(page)
-        if page.get_by_text("Page not found").count() == 0:
-            break
-    assert_no_exception(page)
-
-
 def test_short_bn_preset_run_shows_live_charts(app_url, page):
     # The BN Figure 1 preset, shortened through the URL (steps=100), started with Run.
-    _open(page, f"{app_url}/training?preset=bn_fig1&steps=100")
+    open_link(page, f"{app_url}/training?preset=bn_fig1&steps=100")
     assert page.locator(CHART).count() == 0  # nothing runs on page load
     page.get_by_role("button", name="Run", exact=True).click()
     page.locator(CHART).first.wait_for(state="visible", timeout=90000)
     page.get_by_text("step 100 / 100").first.wait_for(timeout=120000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim().endsWith('Run') && !b.disabled)",
-        timeout=120000)
-    wait_for_app(page)
-    assert_no_exception(page)
+    wait_for_runs_to_end(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "BN paper Figure 1" in text and "Steps to 90 % test accuracy" in text
     assert page.locator(CHART).count() >= 1
@@ -42,7 +28,7 @@ def test_short_bn_preset_run_shows_live_charts(app_url, page):
 
 
 def test_gn_sweep_shows_at_once(app_url, page):
-    _open(page, f"{app_url}/training")
+    open_link(page, f"{app_url}/training")
     page.get_by_role("button", name="Show GN Figure 1").click()
     page.locator(CHART).first.wait_for(state="visible", timeout=30000)
     wait_for_app(page)
@@ -55,7 +41,7 @@ def test_gn_sweep_shows_at_once(app_url, page):
 
 def test_no_affine_and_weight_decay_from_the_link_train_and_show_gamma_beta(app_url, page):
     # Run 1: BN without γ, β and weight decay 0.01; run 2: BN with γ, β. The overview shows γ, β of run 2 only.
-    _open(page, f"{app_url}/training?preset=custom&view=overview&steps=100&norm=batch,batch&affine=0,1&wd=0.01,0")
+    open_link(page, f"{app_url}/training?preset=custom&view=overview&steps=100&norm=batch,batch&affine=0,1&wd=0.01,0")
     boxes = page.get_by_role("checkbox", name="Learn γ, β (affine)")
     boxes.nth(1).wait_for(timeout=30000)  # the second run's controls render after the first's
     assert boxes.count() == 2

@@ -2,37 +2,22 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from lab_utils import live_charts, open_lab, run_to_end
 from streamlit.testing.v1 import AppTest
-
-from app_pages._live_chart import payload
 
 from normviz.state import TrainingLabState
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "training_lab.py")
+PAGE = "training_lab.py"
 
 
 def _app(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def _charts(at) -> list[dict]:
-    return [payload(el)["figure"] for el in at.get("bidi_component")]  # live_chart elements
+    return open_lab(PAGE, **params)
 
 
 def _run_to_end(at, timeout: float = 240.0) -> AppTest:
-    """Tick the page (each run polls the training service) until its runs have ended."""
-    deadline = time.monotonic() + timeout
-    while at.session_state["training:running"] and time.monotonic() < deadline:
-        time.sleep(0.2)
-        at.run()
-    assert not at.session_state["training:running"], "runs did not finish"
-    return at
+    return run_to_end(at, "training", timeout)
 
 
 def _until(at, ready, timeout: float = 120.0) -> AppTest:
@@ -61,7 +46,7 @@ def test_short_run_renders_its_charts_and_exports():
     jobs = at.session_state["training:runs"]
     assert [j.status for j in jobs] == ["done", "done"]
     assert [j.snapshots[-1]["step"] for j in jobs] == [60, 60]
-    charts = _charts(at)
+    charts = live_charts(at)
     assert charts and "BN paper Figure 1" in charts[0]["layout"]["title"]["text"]
     names = {t.get("name") for t in charts[0]["data"]}
     assert {"1: no norm · B=60 · lr=0.5", "2: BatchNorm · B=60 · lr=0.5"} <= names
@@ -71,7 +56,7 @@ def test_short_run_renders_its_charts_and_exports():
         at.session_state["training.view"] = view
         at.run()
         assert not at.exception
-        assert title in _charts(at)[0]["layout"]["title"]["text"], view
+        assert title in live_charts(at)[0]["layout"]["title"]["text"], view
 
 
 def test_bn_preset_is_one_click_and_starts_the_two_runs():
@@ -83,7 +68,7 @@ def test_bn_preset_is_one_click_and_starts_the_two_runs():
         [("none", 60, 0.5, 3000, 0.01), ("batch", 60, 0.5, 3000, 0.01)]  # the shown init is kept
     assert at.session_state["training:running"]
     _until(at, lambda a: any(j.snapshots for j in a.session_state["training:runs"]))
-    assert _charts(at), "charts appear with the first snapshots"
+    assert live_charts(at), "charts appear with the first snapshots"
     at.button(key="training:stop").click().run()
     assert not at.session_state["training:running"]
 
@@ -97,7 +82,7 @@ def test_results_survive_a_rerun_and_a_config_change():
     at.run()
     assert not at.exception
     assert [j.snapshots for j in at.session_state["training:runs"]] == before
-    assert _charts(at)
+    assert live_charts(at)
 
 
 def test_stop_ends_the_runs():
@@ -128,7 +113,7 @@ def test_gn_preset_shows_the_shipped_sweep_at_once():
     at.button(key="training:preset_gn").click().run()
     assert not at.exception
     assert not at.session_state["training:running"]
-    spec = _charts(at)[0]
+    spec = live_charts(at)[0]
     assert "batch size" in spec["layout"]["title"]["text"]
     assert spec["layout"]["xaxis"]["type"] == "log"
     assert any("How it was made" in c.value for c in at.caption)
@@ -149,15 +134,17 @@ def test_live_rerun_of_a_sweep_cell_matches_the_shipped_numbers():
     assert (cell["eval_error"], cell["train_mode_error"]) == (ref["eval_error"], ref["train_mode_error"])
     assert any("bit for bit" in c.value for c in at.caption)
     assert any("Re-run GroupNorm B=64 seed 0" in m.value for m in at.markdown)
-    names = {t.get("name") for t in _charts(at)[0]["data"]}
+    names = {t.get("name") for t in live_charts(at)[0]["data"]}
     assert "live re-run" in names
 
 
-def test_bad_url_values_give_notices():
-    at = _app(norm="batch,bogus", steps="-3")
+@pytest.mark.parametrize("query, named", [({"norm": "batch,bogus", "steps": "-3"}, ("norm", "steps")),
+                                          ({"wd": "-1,0", "affine": "maybe"}, ("wd", "affine"))])
+def test_bad_url_values_give_notices(query, named):
+    at = _app(**query)
     assert not at.exception
     texts = " ".join(w.value for w in at.warning)
-    assert "norm" in texts and "steps" in texts
+    assert all(name in texts for name in named)
 
 
 def test_state_round_trip():
@@ -195,18 +182,11 @@ def test_no_affine_and_weight_decay_options_reach_the_runs_and_show_gamma_beta()
     assert len(last) == 3 and jobs[1].snapshots[0]["affine"][0] == {
         "gamma_mean": 1.0, "gamma_std": 0.0, "beta_mean": 0.0, "beta_std": 0.0}
     assert last[0]["gamma_std"] > 0  # γ moved in 100 steps
-    titles = [c["layout"]["title"]["text"] for c in _charts(at)]
+    titles = [c["layout"]["title"]["text"] for c in live_charts(at)]
     assert any("Learned γ" in t for t in titles)
     text = " ".join(m.value for m in at.markdown)
     assert f"layer 1 γ {last[0]['gamma_mean']:.2f} ± {last[0]['gamma_std']:.2f}" in text
     assert jobs[0].label + ":" not in text  # the run without γ, β has no summary line
-
-
-def test_bad_weight_decay_in_the_url_is_a_notice():
-    at = _app(wd="-1,0", affine="maybe")
-    assert not at.exception
-    texts = " ".join(w.value for w in at.warning)
-    assert "wd" in texts and "affine" in texts
 
 
 def test_locked_affine_and_weight_decay_are_named_in_the_lock_caption_and_still_used():

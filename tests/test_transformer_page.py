@@ -3,39 +3,27 @@ URL state and locks, bad URL values explained, the shipped experiments view."""
 from __future__ import annotations
 
 import json
-import time
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
+from lab_utils import live_charts, open_lab, run_to_end
 from streamlit.testing.v1 import AppTest
-
-from app_pages._live_chart import COMPONENT, payload
 
 from normviz.transformer.page_state import PER_RUN, TransformerLabState
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "transformer_lab.py")
+PAGE = "transformer_lab.py"
 
 
 def _app(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=90)
-    for key, v in params.items():
-        at.query_params[key] = v
-    return at.run()
+    return open_lab(PAGE, **params)
 
 
 def _charts(at) -> list[dict]:
     """Every figure on the page: the live runs' live_charts and the shipped view's plotly charts."""
-    live = [payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
-    return live + [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    return live_charts(at) + [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 def _run_to_end(at, timeout: float = 180.0, poll: float = 0.2) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while at.session_state["transformer:running"] and time.monotonic() < deadline:
-        time.sleep(poll)
-        at.run()
-    assert not at.session_state["transformer:running"], "runs did not finish"
-    return at
+    return run_to_end(at, "transformer", timeout, poll)
 
 
 def test_nothing_runs_on_page_load():

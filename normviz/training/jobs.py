@@ -4,12 +4,17 @@ A page keeps a list of :class:`Job` in its session state. :func:`submit` hands a
 service (which computes it in a worker process, shared with any other session that asks for the
 same config); :func:`refresh` copies the service's view of the run into the job; :func:`stop`
 releases it. The page only draws what the jobs hold.
+
+A job runs any config dataclass with ``steps`` and ``to_dict()`` whose ``target`` function
+(``"module:function"``, called in the worker with ``config=cfg.to_dict()``) yields snapshot dicts
+with ``step``, ``test_acc``, ``diverged`` and, in the last one, ``message``: the training lab's
+:class:`TrainConfig` (the default target) and the transformer lab's ``TransformerConfig``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from normviz.training.config import TrainConfig
 from normviz.training.service import Ticket, TrainingService
 
 TARGET = "normviz.training:snapshots"
@@ -22,11 +27,12 @@ class Job:
 
     ``status``: "queued", "running", "done", "diverged", "stopped" or "error"; ``message`` says
     why it ended (or where it waits); ``cell`` is the (norm, batch size, seed) of a re-run sweep
-    cell; ``config`` is None for a run whose settings were invalid (``message`` says why).
+    cell; ``config`` (a TrainConfig, TransformerConfig, ...) is None for a run whose settings were
+    invalid (``message`` says why).
     """
 
     label: str
-    config: TrainConfig | None
+    config: Any
     ticket: Ticket | None = None
     snapshots: list[dict] = field(default_factory=list)
     status: str = "queued"
@@ -50,9 +56,16 @@ def invalid(label: str, message: str) -> Job:
     return Job(label, None, status="error", message=message)
 
 
-def submit(service: TrainingService, owner: str, label: str, config: TrainConfig, *, cell: tuple | None = None) -> Job:
-    ticket = service.submit(TARGET, {"config": config.to_dict()}, owner=owner)
+def submit(service: TrainingService, owner: str, label: str, config, *, cell: tuple | None = None,
+           target: str = TARGET) -> Job:
+    """Queue ``target(config=config.to_dict())`` in the service for ``owner`` (a browser session)."""
+    ticket = service.submit(target, {"config": config.to_dict()}, owner=owner)
     return Job(label, config, ticket, cell=cell)
+
+
+def curves(jobs: list[Job]) -> list[tuple[str, list[dict]]]:
+    """(label, snapshots) of every job that has some: what the figure builders draw."""
+    return [(j.label, j.snapshots) for j in jobs if j.snapshots]
 
 
 def refresh(service: TrainingService, job: Job) -> None:

@@ -5,9 +5,9 @@ and seed are shared. ``?lock=norm,placement`` hides those controls from students
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from normviz.state import MAX_RUNS, PageState, param
+from normviz.state import PageState, fit_runs, param
 from normviz.transformer.config import PLACEMENTS, PRESET_STEPS, PRESETS, token_norms
 
 VIEWS = ("overview", "gradients", "residual", "tokens", "dyt", "experiments")
@@ -33,18 +33,7 @@ class TransformerLabState(PageState):
         return len(self.norm)
 
     def validate(self) -> tuple["TransformerLabState", list[str]]:
-        changes, notices = {}, []
-        norm = self.norm
-        if not 1 <= len(norm) <= MAX_RUNS:
-            norm = (norm or ("layer",))[:MAX_RUNS]
-            changes["norm"] = norm
-            notices.append(f"The lab runs 1 to {MAX_RUNS} transformers side by side; got {len(self.norm)}, "
-                           f"using {len(norm)}.")
-        for name, d in RUN_DEFAULTS.items():
-            v = getattr(self, name)
-            if len(v) != len(norm):  # trimmed, or filled by repeating the last value (a short URL)
-                changes[name] = tuple(v[:len(norm)]) + (v[-1] if v else d,) * max(0, len(norm) - len(v))
-        return (replace(self, **changes) if changes else self), notices
+        return fit_runs(self, {"norm": "layer", **RUN_DEFAULTS}, runs="transformers")
 
     def run_settings(self, i: int) -> dict:
         """Run i's TransformerConfig fields."""

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.views.training.common import (LAST, PER_RUN, RUNS, k, run_value, seed_widgets, start_runs,
-                                             state_from_widgets)
+from app_pages.views.training.common import LAB, LAST, P, PER_RUN, RUNS, k, run_value
 from app_pages.views.training.runs import INIT_NOTE
 from normviz.norms.table import display_name
 from normviz.state import MAX_RUNS, TRAINING_MODELS
 
-P = "training"
 BN_PRESET = dict(norm=("none", "batch"), batch=(60, 60), lr=(0.5, 0.5), model=("mlp", "mlp"), steps=3000,
                  affine=(True, True), wd=(0.0, 0.0), preset="bn_fig1", view="bn_fig1")
 BN_TEXT = ("**BN paper Figure 1** (Ioffe & Szegedy 2015): 3×100 sigmoid MLP, none vs BatchNorm, batch 60, "
@@ -29,11 +27,11 @@ def norm_options(model: str) -> list[str]:
 
 
 def apply_bn_preset() -> None:
-    cur = state_from_widgets()
+    cur = LAB.state_from_widgets()
     # The init is the one knob of this preset: keep run 1's init std if the preset is already open.
     init = (cur.init[0],) * 2 if cur.preset == "bn_fig1" else (0.1, 0.1)
-    seed_widgets(cur.replace(**BN_PRESET, init=init))
-    start_runs(state_from_widgets())
+    LAB.seed_widgets(cur.replace(**BN_PRESET, init=init))
+    LAB.start_from_widgets()
 
 
 def apply_gn_preset() -> None:
@@ -90,7 +88,7 @@ def configure(shown) -> None:
         cols = st.columns(MAX_RUNS) if any(shown(f) for f in PER_RUN) else []
         for i, col in zip(range(ss[k("n_runs")]), cols):
             if k(f"norm{i}") not in ss:  # a column shown again after it was hidden
-                prev = ss.get(LAST) or state_from_widgets()
+                prev = ss.get(LAST) or LAB.state_from_widgets()
                 for f in PER_RUN:
                     ss.setdefault(k(f"{f}{i}"), getattr(prev, f)[-1])
             with col:

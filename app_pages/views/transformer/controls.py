@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.views.transformer.common import LAST, RUNS, k, seed_widgets, start_runs, state_from_widgets
+from app_pages.views.transformer.common import LAB, LAST, P, RUNS, k
 from normviz.norms.table import display_name
 from normviz.state import MAX_RUNS
 from normviz.transformer import PLACEMENTS, PRESETS, token_norms
@@ -19,9 +19,9 @@ def norm_name(key: str) -> str:
 
 
 def apply_preset(key: str) -> None:
-    state = preset_state(key, state_from_widgets()).replace(view=VIEW_FOR_PRESET[key])
-    seed_widgets(state)
-    start_runs(state_from_widgets())
+    state = preset_state(key, LAB.state_from_widgets()).replace(view=VIEW_FOR_PRESET[key])
+    LAB.seed_widgets(state)
+    LAB.start_from_widgets()
 
 
 def presets(shown) -> None:
@@ -32,7 +32,7 @@ def presets(shown) -> None:
                      expanded=not st.session_state[RUNS]):
         for col, (key, (text, _)) in zip(st.columns(len(PRESETS)), PRESETS.items()):
             col.markdown(text)
-            col.button(BUTTONS[key], key=f"transformer:preset_{key}", on_click=apply_preset, args=(key,),
+            col.button(BUTTONS[key], key=f"{P}:preset_{key}", on_click=apply_preset, args=(key,),
                        icon=":material/play_arrow:", type="primary" if key == "quick" else "secondary")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.views.transformer.common import P, RUNNING, start_cell
+from app_pages.views.transformer.common import LAB, P, RUNNING
 from normviz.experiments import EXPERIMENTS
 from normviz.experiments import transformer_placement as placement
 from normviz.experiments.seeds import claim_count, facts, headline_table
@@ -68,7 +68,7 @@ def rerun(cell_jobs: list[jobs.Job]) -> None:
         where = c2.selectbox("Placement", placement.PLACES, key=f"{P}:cell_place", format_func=placement.LABELS.get)
         lr = c3.selectbox("Learning rate", res["config"]["lrs"], key=f"{P}:cell_lr")
         cfg = placement.cell_config(res, where, lr)
-        c4.button("Re-run cell", key=f"{P}:cell_run", on_click=start_cell,
+        c4.button("Re-run cell", key=f"{P}:cell_run", on_click=LAB.start_cell,
                   args=(f"{placement.LABELS[where]} lr {lr:g} seed {seed}", cfg), disabled=ss[RUNNING],
                   icon=":material/replay:")
         for job in cell_jobs:
