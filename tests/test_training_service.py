@@ -144,3 +144,13 @@ def test_divergence_ends_the_run_with_its_message(service):
                                            owner="alice"))
     last = view.snapshots[-1]
     assert view.status == "done" and last["diverged"] and "diverged" in last["message"]
+
+
+def test_workers_run_at_a_lower_priority_than_the_server(service):
+    """A class's clicks must not wait behind training: workers are niced below the server."""
+    from normviz.training.worker import WORKER_NICENESS
+
+    (view,) = wait(service, service.submit(TARGET, {"config": SHORT}, owner="s1"))
+    assert view.status == "done"
+    (pid,) = service.worker_pids()
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)

@@ -27,6 +27,7 @@ import sys
 import threading
 
 
+WORKER_NICENESS = 10  # added to the server's; Linux gives a nice-10 process ~1/10 the CPU share of a nice-0 one
 _PROTOCOL = None  # the real stdout; sys.stdout goes to stderr so a stray print cannot break a line
 
 
@@ -83,6 +84,10 @@ def main() -> int:
     sys.stdout = sys.stderr
     from normviz import numerics
 
+    # Training is batch work next to a server answering clicks: on a small machine the workers would
+    # otherwise take every core and a class's reruns would wait behind them. Niceness only matters
+    # when the CPU is contended; an idle machine runs the worker at full speed.
+    os.nice(WORKER_NICENESS)
     if numerics.mode() == "portable":  # the service asked for it through the environment
         numerics.use_portable()
     from normviz.training import TrainConfig, load_data
