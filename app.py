@@ -6,7 +6,15 @@ add a page with one `st.Page(...)` line below.
 The folder is app_pages/, not pages/: Streamlit treats a pages/ folder as a legacy
 multipage app until some session has run st.navigation, so on a freshly started server
 the first deep link (/cube) ran the page file alone, without this entry point.
+
+pandas is imported here, before any page, because plotly peeks at ``sys.modules["pandas"]``
+without importing it (``get_module("pandas", should_load=False)`` in ``to_plotly_json``): while
+one session's thread is importing pandas (the training lab imports it), another session drawing a
+chart found a half-initialized module and failed with "partially initialized module 'pandas' has
+no attribute 'Series'" (4 of 30 sessions in bench/bench_classroom.py). An ``import`` statement
+waits for another thread's import of the same module to finish; plotly's peek does not.
 """
+import pandas  # noqa: F401  # before any page runs: see below
 import streamlit as st
 
 from app_pages._classroom import copy_link, present_mode
