@@ -102,7 +102,11 @@ async def new_context(browser):
 
 
 LOADS: list[float] = []  # seconds from goto to the cube's controls, per session that got them
-NOT_LOADED = [0]  # sessions whose cube page never showed its controls (within the timeout)
+NOT_LOADED = [0]  # sessions whose page never showed its controls (within the timeout)
+PRESET_TIMEOUT_MS = 420_000  # a preset whose exports have not appeared by then counts as unfinished
+UNFINISHED: list[str] = []  # screenshots of preset sessions that never finished
+SHOTS = ROOT / "artifacts" / "screenshots"
+EXCEPTIONS = [0]  # sessions whose cube page showed a Python exception at their last step
 
 
 async def cube_session(browser, url: str, clicks: int, arrive: float = 0.0) -> list[float]:
@@ -139,6 +143,8 @@ async def cube_session(browser, url: str, clicks: int, arrive: float = 0.0) -> l
             times.append(float("inf"))
             continue
         times.append(time.perf_counter() - t0)
+    if await page.get_by_test_id("stException").count():
+        EXCEPTIONS[0] += 1
     await ctx.close()
     return times
 
@@ -149,10 +155,24 @@ async def preset_session(browser, url: str, arrive: float = 0.0) -> float:
     ctx = await new_context(browser)
     page = await ctx.new_page()
     await page.goto(f"{url}/training", wait_until="domcontentloaded", timeout=300_000)
-    await idle(page)
+    run = page.get_by_role("button", name="Run BN Figure 1")
+    try:  # the app reads idle before its first run starts: wait for the button itself
+        await run.wait_for(timeout=300_000)
+        await idle(page)
+    except PlaywrightTimeout:
+        NOT_LOADED[0] += 1
+        await ctx.close()
+        return float("inf")
     t0 = time.perf_counter()
-    await page.get_by_role("button", name="Run BN Figure 1").click()
-    await page.get_by_test_id("stDownloadButton").first.wait_for(timeout=900_000)
+    await run.click()
+    try:
+        await page.get_by_test_id("stDownloadButton").first.wait_for(timeout=PRESET_TIMEOUT_MS)
+    except PlaywrightTimeout:  # reported with a screenshot of what the student saw, not hidden
+        UNFINISHED.append(str(SHOTS / f"bench_classroom_preset_unfinished_{len(UNFINISHED)}.png"))
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=UNFINISHED[-1], full_page=True)
+        await ctx.close()
+        return float("inf")
     took = time.perf_counter() - t0
     await ctx.close()
     return took
@@ -225,6 +245,8 @@ def main() -> None:
     print(f"cube step, {args.sessions} sessions at once: p50 {c50:.2f} s, p95 {c95:.2f} s "
           f"({len(steps)} clicks, {args.preset} of the sessions training)")
     print(f"ratio class / alone:             p50 {c50 / a50:.2f}x, p95 {c95 / a95:.2f}x (goal <= 2x)")
+    print(f"preset sessions with no exports within {PRESET_TIMEOUT_MS / 1000:.0f} s: {len(UNFINISHED)} {UNFINISHED}")
+    presets = [t for t in presets if t < float("inf")]
     if presets:
         print(f"BN Figure 1 preset: one session {preset_alone:.1f} s; {args.preset} sessions at once: "
               f"median {statistics.median(presets):.1f} s, max {max(presets):.1f} s "
@@ -232,6 +254,7 @@ def main() -> None:
     print(f"cube page load (goto to controls): alone median {statistics.median(loads_alone):.1f} s; in class "
           f"median {statistics.median(LOADS):.1f} s, max {max(LOADS):.1f} s over {len(LOADS)} sessions "
           f"arriving over {ARRIVE:.0f} s; pages that never loaded: {NOT_LOADED[0]}")
+    print(f"cube sessions showing an exception after their clicks: {EXCEPTIONS[0]}")
     print(f"clicks with no finished run within {TIMEOUT_MS / 1000:.0f} s (lost): {lost}")
     print("browsers drew their charts" if DRAW else "browsers did not draw charts (plotly.js refused; see the docstring)")
     print(f"whole class wall time {wall:.1f} s; server peak RSS (app + workers) {peak / 1024:.0f} MiB")
