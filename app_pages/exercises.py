@@ -2,6 +2,7 @@
 teacher hands out), scored at once, with a per-session score and a result code a student shows."""
 import streamlit as st
 
+from app_pages._live_chart import live_chart
 from app_pages.kit import explained_errors, show_locks, show_notices, url_state, wkey
 from normviz.classroom import exercises as E
 from normviz.classroom.figures import grid_figure, xy_cell
@@ -10,6 +11,19 @@ from normviz.norms import display_name
 PREFIX = "ex"
 CATALOGUE = E.catalogue()
 TITLES = {ex.id: ex.title for ex in CATALOGUE}
+
+
+
+def _toggle_pick(ex_id: str):
+    """A click on a cell adds it to the answer or takes it out (a callback: it runs before the
+    answer box below is drawn, so it may set the box's value)."""
+    def toggle(point: dict) -> None:
+        cell = xy_cell(point["x"], point["y"])
+        if cell is not None and cell != E.MARKED:
+            picked = {tuple(c) for c in st.session_state.get(f"resp:{ex_id}", [])} ^ {cell}
+            st.session_state[f"resp:{ex_id}"] = sorted(picked)
+    return toggle
+
 
 st.title("Exercises: predict, then reveal")
 state, notices = url_state(E.ExercisesState, PREFIX)
@@ -43,20 +57,10 @@ if ex.kind in ("set", "which"):
     elif ex.kind == "set":
         roles = {tuple(c): "picked" for c in st.session_state.get(f"resp:{ex.id}", [])}
     roles[E.MARKED] = "marked"
-    event = st.plotly_chart(grid_figure(roles, kind), key=f"grid:{ex.id}", config={"displayModeBar": False},
-                            on_select="rerun" if ex.kind == "set" else "ignore", selection_mode="points")
-    points = event.selection.points if ex.kind == "set" and event else []
-    # A click selects one point and stays selected across reruns: toggle each new click once.
-    seen = tuple(sorted((p["x"], p["y"]) for p in points))
-    if points and st.session_state.get(f"{PREFIX}:clicked:{ex.id}") != seen:
-        st.session_state[f"{PREFIX}:clicked:{ex.id}"] = seen
-        picked = {tuple(c) for c in st.session_state.get(f"resp:{ex.id}", [])}
-        for p in points:
-            cell = xy_cell(p["x"], p["y"])
-            if cell is not None and cell != E.MARKED:
-                picked ^= {cell}
-        st.session_state[f"resp:{ex.id}"] = sorted(picked)
-        st.rerun()
+    # In place (live_chart): a pick redraws the same chart instead of mounting a new one per click.
+    live_chart(grid_figure(roles, kind), key=f"grid:{ex.id}", on_click=_toggle_pick(ex.id) if ex.kind == "set" else False,
+               alt=f"{ex.title}: the cells of a {'×'.join(map(str, E.SHAPE))} tensor, coloured by their role",
+               png_name=f"normviz-exercise-{ex.id}")
 
 with st.form(f"form:{ex.id}"):
     if ex.kind == "set":

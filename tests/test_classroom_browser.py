@@ -95,6 +95,11 @@ def test_presenter_mode_at_1280x720(browser, app_url):
         # The cube and the unfolded view are stacked: each chart spans (nearly) the whole width.
         boxes = [page.locator('.live-chart').nth(i).bounding_box() for i in range(2)]
         assert all(b["width"] > 1000 for b in boxes) and boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 5
+        # One figure per screen: each chart, and plotly's drawing in it, nearly fills the 720 px viewport.
+        page.wait_for_function("() => [...document.querySelectorAll('.live-chart')].slice(0, 2).every("
+                               "(d) => d._fullLayout && Math.abs(d._fullLayout.height - d.clientHeight) < 2)",
+                               timeout=30000)
+        assert all(500 < b["height"] <= 720 for b in boxes), boxes
         body = page.locator('[data-testid="stMarkdown"] p').first
         assert float(page.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)", body.element_handle())) >= 20
         screenshot(page, "present_cube_top", full_page=False)

@@ -34,16 +34,22 @@ def test_locked_exercise_is_scored_in_the_browser(page, app_url):
 
 def test_set_exercise_draws_every_cell(page, app_url):
     goto(page, f"{app_url}{E.locked_link('set-group')}")
-    points = page.locator('[data-testid="stPlotlyChart"] path.point')
+    points = page.locator('.live-chart path.point')
     points.first.wait_for(timeout=30000)
     assert points.count() == len(E.all_cells())
     # a click on a grey cell picks it: it appears in the answer box and is drawn as "your pick"
-    page.locator('[data-testid="stPlotlyChart"] g.trace.scatter').last.locator("path.point").first.click(force=True)
+    page.locator('.live-chart g.trace.scatter').last.locator("path.point").first.click(force=True)
     page.locator('[data-testid="stMultiSelect"] span', has_text="n0 c0 h0 w0").first.wait_for(timeout=30000)
     wait_for_app(page)
     assert_no_exception(page)
-    assert page.locator('[data-testid="stPlotlyChart"] text.legendtext', has_text="your pick").count() == 1
+    assert page.locator('.live-chart text.legendtext', has_text="your pick").count() == 1
     screenshot(page, "exercises_set_1280x800")
+    # a second click on the same cell takes it out again
+    page.locator('.live-chart g.trace.scatter').nth(1).locator("path.point").first.click(force=True)
+    page.locator('[data-testid="stMultiSelect"] span', has_text="n0 c0 h0 w0").first.wait_for(state="detached",
+                                                                                             timeout=30000)
+    wait_for_app(page)
+    assert page.locator('.live-chart text.legendtext', has_text="your pick").count() == 0
 
 
 def test_lesson_link_opens_its_exercise(page, app_url):

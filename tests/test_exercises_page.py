@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from app_pages._live_chart import payload
 from normviz.classroom import exercises as E
 
 PAGE = "../app_pages/exercises.py"
@@ -42,7 +43,7 @@ def test_wrong_set_answer_shows_wrong_and_missing_cells():
     at.button[0].click().run()
     assert not at.exception and at.error and not at.success
     assert f"1 cell(s) do not share μ, {len(ex.answer) - 1} cell(s)" in at.error[0].value
-    names = {t["name"] for t in __import__("json").loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    names = {t["name"] for t in payload(at.get("bidi_component")[0])["figure"]["data"]}
     assert {"clicked, not in the set", "in the set, not clicked"} <= names
     assert E.decode_result(code_shown(at)) == {ex.id: False}
 

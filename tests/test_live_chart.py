@@ -144,6 +144,31 @@ def test_own_template_uirevision_and_height_are_kept_width_dropped():
     assert _figure_payload(fig, height=333)["height"] == 333
 
 
+def _presented_payload(fig) -> dict:
+    def script(fig):
+        from app_pages._live_chart import live_chart
+        live_chart(fig, key="c")
+
+    at = AppTest.from_function(script, args=(fig,), default_timeout=30)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception, at.exception
+    return payload(at.get("bidi_component")[0])
+
+
+def test_presenter_mode_fills_the_screen_and_enlarges_fonts():
+    fig = {"data": [{"type": "scatter", "y": [1, 2]}],
+           "layout": {"height": 300, "legend": {"font": {"size": 10}}, "annotations": [{"text": "a", "font": {"size": 11}}],
+                      "title": {"text": "t", "font": {"size": 24}}}}
+    assert _figure_payload(fig)["fill"] is False
+    sent = _presented_payload(fig)
+    layout = sent["figure"]["layout"]
+    assert sent["fill"] is True  # the JS then sizes the chart to the viewport's height
+    assert layout["font"]["size"] == 18 and layout["legend"]["font"]["size"] == 15
+    assert layout["annotations"][0]["font"]["size"] == 16 and layout["title"]["font"]["size"] == 24
+    assert _presented_payload({"data": [], "layout": {"font": {"size": 20}}})["figure"]["layout"]["font"]["size"] == 20
+
+
 def test_plain_dict_figure():
     sent = _figure_payload({"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}, alt="two bars")
     assert sent["figure"]["data"] == [{"type": "bar", "y": [1, 2]}]

@@ -32,6 +32,9 @@ API::
 - ``table``: optional data behind the figure (anything ``st.dataframe`` takes), shown in a
   collapsed expander below the chart: the long text alternative, and numbers to copy.
 - ``png_name``: file name of the modebar's "download as PNG" (default: ``key``).
+- Presenter mode (``?present=1``): one figure per screen. The chart fills the viewport's height
+  (less a title line, at least 360 px) instead of ``height``, follows the window when it resizes,
+  and its fonts grow for the projector (``_projector_fonts``).
 
 The plotly ``config`` is the same on every call (a changed config makes ``react`` redraw from
 scratch). The figure travels once, as the compact JSON of ``fig.to_plotly_json()`` (numpy
@@ -59,6 +62,7 @@ from typing import Any, Callable
 import plotly
 import plotly.io as pio
 import streamlit as st
+from app_pages._classroom import presenting
 from streamlit import config as st_config
 from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
 
@@ -106,6 +110,23 @@ def _plain_template(layout: dict) -> None:
         layout["template"] = plotly_template
 
 
+def _projector_fonts(node, base: bool = True):
+    """Fonts for a projector: plotly's sizes are px, not rem, so the presenter's larger type does
+    not reach them. The base font becomes 18 px (plotly's default is 12) unless the figure sets one;
+    every smaller font the layout sets (legend, annotations, buttons) grows 1.5×, to at most 18 px."""
+    if isinstance(node, list):
+        return [_projector_fonts(v, False) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (v if k == "template" else _projector_fonts(v, False)) for k, v in node.items()}
+    font = out.get("font")
+    if isinstance(font, dict) and isinstance(font.get("size"), (int, float)) and font["size"] < 18:
+        out["font"] = {**font, "size": min(18, round(1.5 * font["size"]))}
+    if base and not (out.get("font") or {}).get("size"):
+        out["font"] = {**(out.get("font") or {}), "size": 18}
+    return out
+
+
 def _config(png_name: str) -> dict:
     return {"displaylogo": False, "scrollZoom": False,
             "toImageButtonOptions": {"format": "png", "filename": png_name, "scale": 2}}
@@ -139,8 +160,12 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
     layout["height"] = int(height or layout.get("height") or DEFAULT_HEIGHT)
     layout.setdefault("uirevision", key)
     _plain_template(layout)
+    present = presenting()
+    if present:
+        layout = _projector_fonts(layout)
     payload = {"figure": {"data": spec.get("data") or [], "layout": layout}, "config": _config(png_name or key),
-               "alt": alt, "height": layout["height"], "click": bool(on_click), "src": _serve_plotly_js()}
+               "alt": alt, "height": layout["height"], "fill": present, "click": bool(on_click),
+               "src": _serve_plotly_js()}
     result = _component(key=key, data=pio.json.to_json_plotly(payload).encode(), width="stretch",
                         height="content", on_click_change=(_click_callback(key, on_click) if callable(on_click)
                                          else _noop if on_click else None))

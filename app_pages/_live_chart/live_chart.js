@@ -29,7 +29,10 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   // mode bar), which axe-core reports as nested interactive controls.
   div.setAttribute("role", "figure");
   div.setAttribute("aria-label", spec.alt);
-  div.style.height = `${spec.height}px`;
+  // Presenter mode: one figure per screen, so the chart takes the viewport's height and plotly sizes
+  // to the div (autosize) instead of to the figure's own height.
+  div.style.height = spec.fill ? "max(360px, calc(100vh - 4.5rem))" : `${spec.height}px`;
+  if (spec.fill) delete spec.figure.layout.height;
 
   const Plotly = await loadPlotly(spec.src);
   state.plotlyReadyAt ??= performance.now(); // read by bench/bench_cube.py
@@ -68,7 +71,10 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     state.observer = new ResizeObserver(() => { // also called once at observe(): skip if no change
       cancelAnimationFrame(frame);
       frame = requestAnimationFrame(() => {
-        if (div.isConnected && div.clientWidth !== div._fullLayout?.width) Plotly.Plots.resize(div);
+        const full = div._fullLayout;
+        if (div.isConnected && full && (div.clientWidth !== full.width || div.clientHeight !== full.height)) {
+          Plotly.Plots.resize(div);
+        }
       });
     });
     state.observer.observe(div);
