@@ -97,7 +97,7 @@ async def new_context(browser):
     """A browser context that, unless ``--draw``, is refused plotly.js (see the module docstring)."""
     ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
     if not DRAW:
-        await ctx.route("**/plotly.min.js*", lambda route: route.abort())
+        await ctx.route("**/plotly*.min.js*", lambda route: route.abort())
     return ctx
 
 

@@ -8,7 +8,7 @@ Three apps are served side by side in one run (the same machine noise for all):
                 changed figure: new div, new WebGL context; see bench_cube.py, "floor");
   live_chart:   the same figure drawn with app_pages._live_chart.live_chart (Plotly.react into
                 the same div).
-first render: a fresh browser context (empty cache, so live_chart also downloads plotly.min.js
+first render: a fresh browser context (empty cache, so live_chart also downloads plotly.js
               from the app) from page.goto until the chart shows "w = 0" and the script is idle
               (trivial: until the echo shows);
 rerun:        click "+" of the number input, until the chart title shows the new w and the

@@ -17,7 +17,7 @@ from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from app_pages._live_chart import ASSETS, COMPONENT, PLOTLY_DIR, live_chart, payload
+from app_pages._live_chart import ASSETS, BUNDLE, COMPONENT, VENDOR_DIR, bundle_info, live_chart, payload
 
 DEMO = Path(__file__).parent / "apps" / "live_chart_demo.py"
 
@@ -61,7 +61,7 @@ def test_demo_renders_three_keyed_charts_with_their_figures():
     assert cube["click"] is False and payload(got["heat"])["click"] is True
     assert cube["config"]["toImageButtonOptions"]["filename"] == "cube"
     assert payload(got["heat"])["config"]["toImageButtonOptions"]["filename"] == "heatmap"
-    assert cube["src"] == f"/_stcore/bidi-components/{ASSETS}/plotly.min.js?v={__import__('plotly').__version__}"
+    assert cube["src"] == f"/_stcore/bidi-components/{ASSETS}/plotly-normviz.min.js?v={bundle_info()[2]}"
 
 
 def test_a_rerun_keeps_the_element_id_and_sends_the_changed_figure():
@@ -180,11 +180,12 @@ def test_key_is_required():
         live_chart(go.Figure(), key="")
 
 
-def test_plotly_js_is_served_from_the_installed_package():
-    """The asset folder behind the URL is the installed plotly's package_data/ (no copy, no CDN);
+def test_plotly_js_is_served_from_the_vendored_bundle():
+    """The asset folder behind the URL is vendor/, holding the partial plotly.js bundle (no CDN);
     tests/test_live_chart_browser.py fetches it from a real server."""
     at = demo()
     root = Path(at._bidi_component_manager.get_component_path(ASSETS))
-    assert root == PLOTLY_DIR / "package_data"
+    assert root == VENDOR_DIR
     src = payload(charts(at)["cube"])["src"]
-    assert (root / src.split("/")[-1].split("?")[0]).stat().st_size > 1_000_000
+    assert root / src.split("/")[-1].split("?")[0] == BUNDLE
+    assert BUNDLE.stat().st_size > 1_000_000

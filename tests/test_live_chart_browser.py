@@ -12,7 +12,7 @@ import pytest
 from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
 from conftest import start_streamlit, stop_streamlit
 
-from app_pages._live_chart import ASSETS, PLOTLY_DIR
+from app_pages._live_chart import ASSETS, BUNDLE
 
 pytestmark = pytest.mark.browser
 
@@ -176,7 +176,7 @@ def test_draws_with_every_non_loopback_request_blocked(page, demo_url):
     def only_loopback(route):
         host = route.request.url.split("/")[2].split(":")[0]
         if host in ("127.0.0.1", "localhost"):
-            if "plotly.min.js" in route.request.url:
+            if "plotly-normviz.min.js" in route.request.url:
                 plotly_js.append(route.request.url)
             route.continue_()
         else:
@@ -189,9 +189,9 @@ def test_draws_with_every_non_loopback_request_blocked(page, demo_url):
     assert all(n >= 1 for n in drawn) and len(drawn) == 3
     assert chart(page, 0).locator("canvas").count() == 1  # the scatter3d's WebGL canvas
     assert len(plotly_js) == 1, f"plotly.js should load once per page, not per chart: {plotly_js}"
-    assert f"/_stcore/bidi-components/{ASSETS}/plotly.min.js" in plotly_js[0]
+    assert f"/_stcore/bidi-components/{ASSETS}/plotly-normviz.min.js?v=" in plotly_js[0]
     served = page.request.get(plotly_js[0]).body()
-    assert served == (PLOTLY_DIR / "package_data" / "plotly.min.js").read_bytes()
+    assert served == BUNDLE.read_bytes()
     # Nothing the chart needs came from elsewhere (a blocked request, if any, was not plotly's).
     assert not [u for u in blocked if "plotly" in u], blocked
     assert_no_exception(page)

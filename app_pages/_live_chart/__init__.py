@@ -42,24 +42,30 @@ arrays as base64 typed arrays) in the component's bytes payload. Streamlit calls
 only when the payload (or the app theme) changes, and the JS skips ``react`` for an unchanged
 payload. In AppTest, which runs no JS, :func:`payload` reads the figure back from the element.
 
-plotly.js is served by the app, never by a CDN: this module registers the installed plotly
-package's ``package_data/`` folder as the asset folder of a v2 component (the same
+plotly.js is served by the app, never by a CDN, as a partial bundle: ``vendor/plotly-normviz.min.js``
+is plotly.js (the version the installed plotly package ships) with only the trace types normviz
+draws (:data:`BUNDLE_TRACES`, read from its header), about half the bytes of the full
+``plotly.min.js`` and less script to evaluate before the first chart draws (issue 13;
+bench/bench_plotly_bundle.py). A figure with another trace type draws nothing for that trace:
+tests/test_plotly_bundle.py checks every figure builder against the list. Rebuild it with
+``scripts/build_plotly_bundle.sh`` (npm + esbuild; scripts/plotly_bundle/build.mjs holds the list).
+This module registers the ``vendor/`` folder as the asset folder of a v2 component (the same
 registration an installed component package gets from its ``pyproject.toml`` manifest; this
-uses ``BidiComponentManager.register_from_manifest``, internal to Streamlit 1.67), so
-Streamlit serves ``plotly/package_data/plotly.min.js`` at
-``/_stcore/bidi-components/normviz.plotly_js/plotly.min.js``. Nothing is copied into the repo;
-the JS loads it with one ``<script>`` per page, shared by every chart. That route gzips (1.5 MB
+uses ``BidiComponentManager.register_from_manifest``, internal to Streamlit 1.67), so Streamlit
+serves it at ``/_stcore/bidi-components/normviz.plotly_js/plotly-normviz.min.js?v=<content hash>``.
+The JS loads it with one ``<script>`` per page, shared by every chart. That route gzips (~0.7 MB
 on the wire) but sends no validators or max-age, so a browser fetches it again on every page
 load (not on reruns or page switches); bench/bench_live_chart.py measures the first render.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
 
-import plotly
 import plotly.io as pio
 import streamlit as st
 from app_pages._classroom import presenting
@@ -67,8 +73,9 @@ from streamlit import config as st_config
 from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
 
 COMPONENT = "normviz.live_chart"
-ASSETS = "normviz.plotly_js"  # asset-only component: serves plotly's package_data/
-PLOTLY_DIR = Path(plotly.__file__).resolve().parent
+ASSETS = "normviz.plotly_js"  # asset-only component: serves vendor/, the partial plotly.js bundle
+VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
+BUNDLE = VENDOR_DIR / "plotly-normviz.min.js"
 DEFAULT_HEIGHT = 450
 
 _component = st.components.v2.component(
@@ -78,20 +85,34 @@ _component = st.components.v2.component(
 )
 
 
+@cache
+def bundle_info() -> tuple[str, tuple[str, ...], str]:
+    """(plotly.js version, trace types, short content hash) of the served bundle, from its header
+    (written by scripts/plotly_bundle/build.mjs) and bytes. The hash busts browser caches on a rebuild."""
+    raw = BUNDLE.read_bytes()
+    head = raw[:400].decode("utf-8", "replace")
+    version = re.search(r"plotly\.js v(\S+?),", head).group(1)
+    traces = tuple(t.strip() for t in re.search(r"\* traces: (.*)", head).group(1).split(","))
+    return version, traces, hashlib.sha256(raw).hexdigest()[:12]
+
+
+BUNDLE_VERSION, BUNDLE_TRACES, _ = bundle_info()
+
+
 def _serve_plotly_js() -> str:
-    """Register plotly's package_data/ as an asset folder on the running server; return the URL
-    of plotly.min.js. Idempotent; AppTest starts a new runtime per test, hence on every call."""
+    """Register vendor/ as an asset folder on the running server; return the URL of the bundle.
+    Idempotent; AppTest starts a new runtime per test, hence on every call."""
     from streamlit.runtime import Runtime
 
     if Runtime.exists():
         manager = Runtime.instance().bidi_component_registry
         if manager.get_component_asset_root(ASSETS) is None:
-            manifest = ComponentManifest(name="normviz", version=plotly.__version__,
-                                         components=[ComponentConfig(name="plotly_js", asset_dir="package_data")])
-            manager.register_from_manifest(manifest, PLOTLY_DIR)
+            manifest = ComponentManifest(name="normviz", version=BUNDLE_VERSION,
+                                         components=[ComponentConfig(name="plotly_js", asset_dir=VENDOR_DIR.name)])
+            manager.register_from_manifest(manifest, VENDOR_DIR.parent)
     base = (st_config.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}" if base else ""
-    return f"{prefix}/_stcore/bidi-components/{ASSETS}/plotly.min.js?v={plotly.__version__}"
+    return f"{prefix}/_stcore/bidi-components/{ASSETS}/{BUNDLE.name}?v={bundle_info()[2]}"
 
 
 @cache
