@@ -1,8 +1,9 @@
 """The partial plotly.js bundle that live_chart serves (app_pages/_live_chart/vendor/) holds every
 trace type the app draws, and is built from the plotly.js that the installed plotly package ships.
 
-A trace whose type the bundle lacks is silently not drawn (plotly.js says "Unrecognized trace
-type" only at logging level 2), so these tests are the guard:
+A trace whose type the bundle lacks is silently drawn as a scatter trace (plotly.js coerces an
+unknown type to its default and says "Unrecognized trace type" only at logging level 2), so these
+tests are the guard:
 
 - statically, every trace type named in normviz/ and app_pages/ (``go.X(...)``, ``fig.add_x(...)``,
   ``{"type": "x"}``, ``type="x"``, ``_trace("x", ...)``) is in the bundle, and the bundle holds

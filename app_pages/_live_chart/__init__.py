@@ -46,8 +46,8 @@ plotly.js is served by the app, never by a CDN, as a partial bundle: ``vendor/pl
 is plotly.js (the version the installed plotly package ships) with only the trace types normviz
 draws (:data:`BUNDLE_TRACES`, read from its header), about half the bytes of the full
 ``plotly.min.js`` and less script to evaluate before the first chart draws (issue 13;
-bench/bench_plotly_bundle.py). A figure with another trace type draws nothing for that trace:
-tests/test_plotly_bundle.py checks every figure builder against the list. Rebuild it with
+bench/bench_cube.py, first render). plotly.js draws a trace of another type as a plain scatter, with
+no error: tests/test_plotly_bundle.py checks every figure builder against the list. Rebuild it with
 ``scripts/build_plotly_bundle.sh`` (npm + esbuild; scripts/plotly_bundle/build.mjs holds the list).
 This module registers the ``vendor/`` folder as the asset folder of a v2 component (the same
 registration an installed component package gets from its ``pyproject.toml`` manifest; this
