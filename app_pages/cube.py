@@ -15,7 +15,7 @@ from app_pages.kit import explained_errors, formula, latex_lines, set_control, s
 from app_pages.views.cube import controls, walkthrough
 from app_pages.views.cube.controls import P, current, k, seed_tuple_widgets, spec_of, sync_widgets
 from app_pages.views.cube.panels import PANELS, VIEW_LABELS, Context
-from normviz.cube import figures as cube_figures, numbers as cube_numbers
+from normviz.cube import figures as cube_figures, keys as cube_keys, numbers as cube_numbers
 from normviz.norms import NORMS
 from normviz.norms.table import families
 from normviz.state import CubeState
@@ -27,6 +27,13 @@ def on_cell_click(point: dict) -> None:
     if idx is not None:
         for name, v in zip(("n", "c", "h", "w"), idx):
             set_control(P, name, int(v))
+
+
+def on_cell_key(key_name: str) -> None:
+    """An arrow key on the focused unfolded view moves the selected element (a callback, like a click)."""
+    state = current()
+    for name, v in zip(("n", "c", "h", "w"), cube_keys.moved(state.index, state.shape, key_name)):
+        set_control(P, name, v)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -52,7 +59,7 @@ st.markdown(
     + ("" if state.is_locked("norm") else
        "The buttons above the cube flip between LayerNorm, GroupNorm, InstanceNorm and BatchNorm "
        "without losing the camera angle; ")
-    + "click a cell in the unfolded view to select it.")
+    + "click a cell in the unfolded view to select it, or walk it with the arrow keys.")
 with st.expander("Not every norm is a set of values with its μ and σ²: what each kind of norm does"):
     st.markdown("\n".join(f"- **{title}** ({', '.join(names)}): {what}." for title, what, names in families()))
 show_notices(P, notices)
@@ -87,8 +94,12 @@ left, right = st.columns([1.1, 1])
 with left:
     live_chart(cube, key=k("cube3d"), alt=sentence, png_name="normviz-cube")
 with right:
-    live_chart(flat, key=k("unfolded"), on_click=on_cell_click, alt="Unfolded view: " + sentence,
+    keys_help = cube_keys.key_help(spec.index_names)
+    live_chart(flat, key=k("unfolded"), on_click=on_cell_click, on_key=on_cell_key, keys=cube_keys.KEYS,
+               alt=f"Unfolded view: {sentence} Keys: {keys_help}.",
+               status=cube_keys.selection_text(spec.index_names, spec.index, float(x[spec.index]), sentence),
                png_name="normviz-cube-unfolded")
+    st.caption(f":material/keyboard: Tab to the unfolded view (or click it), then {keys_help}.")
 st.markdown(f"**{sentence}**")
 st.caption(cube_numbers.count_caption(spec) + " Turn on *Colour every group* to see them.")
 st.caption(f"Training and eval: {norm_spec.train_eval}")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import COMPONENT, payload
 
+from normviz.cube.keys import KEYS
 from normviz.norms import NORMS
 from normviz.validate import divisors
 
@@ -46,11 +47,12 @@ def chart_specs(at) -> list[dict]:
     return [payload(el)["figure"] for el in charts(at)]
 
 
-def click(at: AppTest, element, point: dict) -> AppTest:
-    """Send what live_chart's JS sends on a click (setTriggerValue("click", point)) and rerun."""
+def click(at: AppTest, element, point: dict, event: str = "click") -> AppTest:
+    """Send what live_chart's JS sends on a click (setTriggerValue("click", point)), or with
+    ``event="key"`` on a key press (setTriggerValue("key", name)), and rerun."""
     states = at._tree.get_widget_states()
     state = WidgetState(id=_make_trigger_id(element.proto.id, "events"))
-    state.json_trigger_value = json.dumps([{"event": "click", "value": point}])
+    state.json_trigger_value = json.dumps([{"event": event, "value": point}])
     states.widgets.append(state)
     at._run(states)
     assert not at.exception, at.exception
@@ -74,8 +76,12 @@ def test_default_view_is_the_group_norm_paper_setting(page):
     titles = [a["text"] for a in specs[2]["layout"]["annotations"]]
     assert titles[0].startswith("LN") and titles[1].startswith("GN") and titles[2].startswith("IN")
     cube, unfolded = (payload(el) for el in charts(page)[:2])
-    assert cube["alt"] == bold_sentence(page) and unfolded["alt"] == "Unfolded view: " + bold_sentence(page)
+    assert cube["alt"] == bold_sentence(page)
+    assert unfolded["alt"] == ("Unfolded view: " + bold_sentence(page)
+                               + " Keys: ←/→ move w, ↑/↓ move h, Shift+←/→ move c, Shift+↑/↓ move n.")
     assert (cube["click"], unfolded["click"]) == (False, True)
+    assert (cube["keys"], unfolded["keys"]) == ([], list(KEYS))  # only the unfolded view is focusable
+    assert unfolded["status"].startswith("Selected (n, c, h, w) = (0, 0, 0, 0), x = ")
     assert cube["config"]["toImageButtonOptions"]["filename"] == "normviz-cube"  # the modebar's PNG
 
 
@@ -92,6 +98,22 @@ def test_a_click_on_the_unfolded_view_selects_that_cell():
     # the next run (a widget change) keeps the selection: the click was a one-run trigger
     at.selectbox(key="cube.G").set_value(3).run()
     assert [at.number_input(key=f"cube.{a}").value for a in "nchw"] == want
+
+
+def test_keys_on_the_unfolded_view_walk_the_selection_and_clamp():
+    at = open_page(n=0, c=0, h=0, w=0)
+    selected = lambda: [at.number_input(key=f"cube.{a}").value for a in "nchw"]  # noqa: E731
+    for key, want in [("ArrowRight", [0, 0, 0, 1]), ("ArrowDown", [0, 0, 1, 1]), ("Shift+ArrowRight", [0, 1, 1, 1]),
+                      ("Shift+ArrowDown", [1, 1, 1, 1]), ("Shift+ArrowDown", [1, 1, 1, 1]),  # N = 2: clamped
+                      ("ArrowLeft", [1, 1, 1, 0]), ("ArrowLeft", [1, 1, 1, 0])]:
+        click(at, charts(at)[1], key, event="key")
+        assert selected() == want, key
+    status = payload(charts(at)[1])["status"]
+    assert status.startswith("Selected (n, c, h, w) = (1, 1, 1, 0), x = ") and bold_sentence(at) in status
+    assert any("Tab to the unfolded view" in c and "Shift+↑/↓ move n" in c for c in texts(at, "caption"))
+    # the next run keeps the selection: the key was a one-run trigger
+    at.selectbox(key="cube.G").set_value(3).run()
+    assert selected() == [1, 1, 1, 0]
 
 
 def test_every_registry_norm_can_be_selected_and_renders(page):

@@ -15,7 +15,8 @@ API::
     if click:  # only in the run that a click on a point started
         click["pointNumber"], click["x"], click["customdata"]
 
-``live_chart(fig, *, key, alt="", height=None, on_click=False, table=None, png_name=None)``
+``live_chart(fig, *, key, alt="", height=None, on_click=False, on_key=None, keys=(), status=None,
+table=None, png_name=None)``
 
 - ``fig``: a ``go.Figure`` or a plotly dict; ``layout.width`` is dropped (the chart follows the
   container's width, ResizeObserver + ``Plotly.Plots.resize``), ``height`` (px) overrides
@@ -29,6 +30,16 @@ API::
   "x", "y", "z", "customdata"}`` in that run, ``None`` otherwise. No clicks inside ``st.form``.
   A callable ``on_click(point)`` is also called with the point, as a widget callback: before the
   script reruns, so it may set the values of widgets drawn above the chart.
+- ``on_key`` and ``keys``: walk the chart with the keyboard. The chart becomes focusable (Tab, or a
+  click; ``tabindex=0`` and a focus ring); a key press whose name is in ``keys`` (the browser's
+  ``KeyboardEvent.key`` with a "Shift+" prefix when Shift is held, e.g. "ArrowLeft",
+  "Shift+ArrowUp"; no Ctrl/Alt/Meta) is kept from the page (``preventDefault`` +
+  ``stopPropagation``, so a document-level listener such as the cube walkthrough's ← / → does not
+  see it) and ``on_key(name)`` is called as a widget callback before the script reruns. The div
+  persists across reruns, so focus stays on the chart and the user can keep pressing. Say which
+  keys do what in ``alt`` and in a caption.
+- ``status``: a sentence for screen readers, in a visually hidden ``aria-live="polite"`` region
+  next to the chart: read out whenever it changes (e.g. the newly selected element after a key).
 - ``table``: optional data behind the figure (anything ``st.dataframe`` takes), shown in a
   collapsed expander below the chart: the long text alternative, and numbers to copy.
 - ``png_name``: file name of the modebar's "download as PNG" (default: ``key``).
@@ -82,6 +93,10 @@ _component = st.components.v2.component(
     COMPONENT,
     js=(Path(__file__).parent / "live_chart.js").read_text(),
     isolate_styles=False,  # plotly puts its modebar/hover CSS in document.head: no shadow root
+    # A focusable chart (on_key) shows where the keyboard is; the status region is for screen readers only.
+    css=(".live-chart[tabindex]:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }\n"
+         ".live-chart-status { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; "
+         "overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }"),
 )
 
 
@@ -166,8 +181,18 @@ def _click_callback(key: str, on_click: Callable[[dict], None]) -> Callable[[], 
     return callback
 
 
+def _key_callback(key: str, on_key: Callable[[str], None]) -> Callable[[], None]:
+    """A v2 trigger callback that hands the pressed key's name to ``on_key``."""
+    def callback() -> None:
+        name = (st.session_state.get(key) or {}).get("key")
+        if isinstance(name, str) and name:
+            on_key(name)
+    return callback
+
+
 def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
                on_click: bool | Callable[[dict], None] = False,
+               on_key: Callable[[str], None] | None = None, keys: tuple[str, ...] = (), status: str | None = None,
                table=None, png_name: str | None = None) -> dict[str, Any] | None:
     """Draw ``fig`` in a chart that keeps its div (and WebGL context) across reruns.
 
@@ -175,6 +200,9 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
     """
     if not key:
         raise ValueError("live_chart needs a key: the key is what keeps the chart's identity across reruns")
+    if bool(on_key) != bool(keys):
+        raise ValueError(f"live_chart needs on_key and keys together (got on_key={on_key!r}, keys={tuple(keys)!r}): "
+                         "keys lists the key names on_key handles")
     spec = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
     layout = dict(spec.get("layout") or {})
     layout.pop("width", None)  # the container sets the width
@@ -186,10 +214,11 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
         layout = _projector_fonts(layout)
     payload = {"figure": {"data": spec.get("data") or [], "layout": layout}, "config": _config(png_name or key),
                "alt": alt, "height": layout["height"], "fill": present, "click": bool(on_click),
-               "src": _serve_plotly_js()}
+               "keys": list(keys) if on_key else [], "status": status, "src": _serve_plotly_js()}
     result = _component(key=key, data=pio.json.to_json_plotly(payload).encode(), width="stretch",
                         height="content", on_click_change=(_click_callback(key, on_click) if callable(on_click)
-                                         else _noop if on_click else None))
+                                         else _noop if on_click else None),
+                        on_key_change=_key_callback(key, on_key) if on_key else None)
     if table is not None:
         with st.expander("Data as a table"):
             st.dataframe(table, hide_index=True)

@@ -20,11 +20,32 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     div = Object.assign(document.createElement("div"), { className: "live-chart" });
     div.liveChart = { calls: 0, renders: 0, text: null };
     parentElement.appendChild(div);
+    // Keyboard walking (on_key): handled keys go to Python and not to the page's own listeners
+    // (the cube walkthrough steps on ← / → at the document). The div outlives reruns, so it keeps focus.
+    div.addEventListener("keydown", (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey) return;
+      const name = (event.shiftKey ? "Shift+" : "") + event.key;
+      if (!div.liveChart.keys?.includes(name)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      div.liveChart.send("key", name);
+    });
   }
   const state = div.liveChart;
   const call = ++state.calls; // a later call supersedes this one while plotly.js loads
   const spec = JSON.parse(text);
-  Object.assign(state, { send: setTriggerValue, click: spec.click });
+  Object.assign(state, { send: setTriggerValue, click: spec.click, keys: spec.keys });
+  if (spec.keys?.length) div.tabIndex = 0; else div.removeAttribute("tabindex");
+  let status = parentElement.querySelector(":scope > .live-chart-status");
+  if (spec.status != null) { // a live region: screen readers read each new text (e.g. the new selection)
+    if (!status) {
+      status = Object.assign(document.createElement("div"), { className: "live-chart-status" });
+      status.setAttribute("role", "status");
+      status.setAttribute("aria-live", "polite");
+      parentElement.appendChild(status);
+    }
+    if (status.textContent !== spec.status) status.textContent = spec.status;
+  } else status?.remove();
   // "figure", not "img": an img's children are presentational, and the chart holds buttons (its
   // mode bar), which axe-core reports as nested interactive controls.
   div.setAttribute("role", "figure");
@@ -41,6 +62,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     state.observer?.disconnect();
     Plotly.purge(div);
     div.remove();
+    parentElement.querySelector(":scope > .live-chart-status")?.remove();
   };
   if (call !== state.calls) return cleanup;
   if (text !== state.text) { // Streamlit also calls again when only the app theme changed
