@@ -47,3 +47,27 @@ def test_split_latex_splits_at_top_level_quad_only():
     # inside a group the \quad stays; \{ \} do not count as groups; \quadrant is not \quad
     assert split_latex(r"S = \{x\},\quad \text{a\quad b}") == [r"S = \{x\}", r"\text{a\quad b}"]
     assert split_latex(r"\quadrant") == [r"\quadrant"]
+
+
+@pytest.mark.browser
+def test_a_charts_numbers_as_a_table_in_chromium(page, app_url):
+    """The toggle under the unfolded cube shows its numbers as a grid (one row per cell drawn), and
+    the page still passes the scan with the table open."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser_utils import screenshot, wait_for_app
+
+    goto(page, f"{app_url}/cube?norm=group")
+    wait_for_app(page)
+    toggles = page.get_by_test_id("stCheckbox").filter(has_text="Numbers as a table")
+    toggles.first.wait_for(timeout=60000)
+    assert toggles.count() >= 2  # every chart has one (the 3D cube, the unfolded view, ...)
+    toggles.nth(1).get_by_text("Numbers as a table").click()
+    wait_for_app(page)
+    grid = page.get_by_test_id("stDataFrame")
+    grid.first.wait_for(timeout=60000)
+    assert grid.count() == 1
+    screenshot(page, "accessibility-numbers-table")
+    page.wait_for_timeout(500)
+    bad = [v for v in Axe().run(page).response["violations"] if v["impact"] in BLOCKING]
+    assert not bad, [(v["id"], v["nodes"][0]["target"]) for v in bad]

@@ -17,7 +17,7 @@ from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from app_pages._live_chart import ASSETS, BUNDLE, COMPONENT, VENDOR_DIR, bundle_info, live_chart, payload
+from app_pages._live_chart import ASSETS, BUNDLE, COMPONENT, VENDOR_DIR, bundle_info, live_chart, payload, table_toggle_key
 
 DEMO = Path(__file__).parent / "apps" / "live_chart_demo.py"
 
@@ -106,11 +106,26 @@ def test_click_in_a_fragment_reruns_the_fragment():
     assert payload(charts(at)["frag"])["figure"]["layout"]["title"]["text"] == "fragment 1"
 
 
-def test_table_goes_into_an_expander():
+def test_every_chart_offers_its_numbers_as_a_table():
     at = demo()
-    assert [e.label for e in at.expander] == ["Data as a table"]
-    shown = at.expander[0].dataframe[0].value.to_numpy()
-    np.testing.assert_array_equal(shown, np.arange(12.0).reshape(3, 4))
+    toggles = {t.key: t for t in at.toggle if t.key != "show3d"}
+    assert set(toggles) == {table_toggle_key(k) for k in ("cube", "heat", "frag")}
+    assert all(t.label == "Numbers as a table" and not t.value for t in toggles.values())
+    assert not at.dataframe  # off: no rows built or sent
+    at.toggle(key=table_toggle_key("cube")).set_value(True).run()
+    frame = at.dataframe[0].value  # read from the figure: one row per point, x/y/z
+    assert list(frame.columns) == ["trace", "x", "y", "z"] and len(frame) == 40
+    assert frame.loc[0, ["x", "y", "z"]].tolist() == [0, 0, 0]
+    at.toggle(key=table_toggle_key("heat")).set_value(True).run()  # the caller's own table wins
+    np.testing.assert_array_equal(at.dataframe[1].value.to_numpy(), np.arange(12.0).reshape(3, 4))
+
+
+def test_no_table_toggle_in_presenter_mode():
+    at = AppTest.from_file(str(DEMO), default_timeout=30)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.key for t in at.toggle] == ["show3d"]
 
 
 def _figure_payload(fig, **kw) -> dict:

@@ -40,8 +40,10 @@ table=None, png_name=None)``
   keys do what in ``alt`` and in a caption.
 - ``status``: a sentence for screen readers, in a visually hidden ``aria-live="polite"`` region
   next to the chart: read out whenever it changes (e.g. the newly selected element after a key).
-- ``table``: optional data behind the figure (anything ``st.dataframe`` takes), shown in a
-  collapsed expander below the chart: the long text alternative, and numbers to copy.
+- Under every chart a "Numbers as a table" toggle (off by default, not in presenter mode) shows
+  the numbers the figure draws, one row per value (``normviz.figure_table``): a text alternative
+  a screen reader walks cell by cell, and numbers to copy. ``table``: the caller's own data
+  (anything ``st.dataframe`` takes) to show instead.
 - ``png_name``: file name of the modebar's "download as PNG" (default: ``key``).
 - Presenter mode (``?present=1``): one figure per screen. The chart fills the viewport's height
   (less a title line, at least 360 px) instead of ``height``, follows the window when it resizes,
@@ -88,6 +90,8 @@ ASSETS = "normviz.plotly_js"  # asset-only component: serves vendor/, the partia
 VENDOR_DIR = Path(__file__).resolve().parent / "vendor"
 BUNDLE = VENDOR_DIR / "plotly-normviz.min.js"
 DEFAULT_HEIGHT = 450
+
+TABLE_LABEL = "Numbers as a table"
 
 _component = st.components.v2.component(
     COMPONENT,
@@ -219,10 +223,32 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
                         height="content", on_click_change=(_click_callback(key, on_click) if callable(on_click)
                                          else _noop if on_click else None),
                         on_key_change=_key_callback(key, on_key) if on_key else None)
-    if table is not None:
-        with st.expander("Data as a table"):
-            st.dataframe(table, hide_index=True)
+    if not present:  # one figure per screen on a projector
+        _numbers_table(key, spec, table)
     return result.get("click") if on_click else None
+
+
+def table_toggle_key(key: str) -> str:
+    """The widget key of the "Numbers as a table" toggle under the chart ``key``."""
+    return f"numbers-table:{key}"
+
+
+def _numbers_table(key: str, spec: dict, table) -> None:
+    """A "Numbers as a table" toggle under the chart; on, the figure's numbers as a table.
+
+    Off (the default) it costs one widget: the rows are only built while the toggle is on.
+    ``table`` (the caller's own data) wins over the rows read from the figure.
+    """
+    # Its own key space: a view aid, not page state (not in the URL, not hidden by lock=).
+    if not st.toggle(TABLE_LABEL, key=table_toggle_key(key), help="Every number this chart draws, as rows to read, "
+                     "sort and copy (a screen reader can walk the table cell by cell)."):
+        return
+    from normviz.figure_table import figure_table
+
+    frame, note = (table, None) if table is not None else figure_table(spec)
+    st.dataframe(frame, hide_index=True)
+    if note:
+        st.caption(note)
 
 
 def payload(element) -> dict:

@@ -114,6 +114,14 @@ def _customdata(cells, x, stats: ElementStats, wts) -> list:
     return [[int(r[0]), int(r[1]), int(r[2]), int(r[3]), *r[4:5], int(r[5]), *r[6:]] for r in out]
 
 
+def _columns(spec: CubeSpec, norm: str) -> list[str]:
+    """Names of the :func:`_customdata` columns, in ``meta["columns"]`` of each trace, so the
+    "Numbers as a table" view (``normviz.figure_table``) lists the tensor's numbers, not the
+    points' drawing positions."""
+    lab_mu, lab_var = stat_labels(norm)
+    return [*spec.index_names, "value", "set", lab_mu, lab_var, "x̂", "weight in the selected statistic"]
+
+
 def _hovertemplate(spec: CubeSpec, norm: str, stat: str) -> str:
     names = spec.index_names
     lab_mu, lab_var = stat_labels(norm)
@@ -216,7 +224,7 @@ def _view_traces_3d(spec, x, norm, stat, cells, xyz, size, visible) -> list[dict
     cd = np.array(_customdata(cells, x, stats, wts), dtype=object)
     hover = _hovertemplate(spec, norm, stat)
     X, Y, Z = (np.asarray(a) for a in xyz)
-    meta = {"norm": norm, "stat": stat}
+    meta = {"norm": norm, "stat": stat, "columns": _columns(spec, norm)}
     mixture = get_spec(norm).is_mixture
     if spec.colour_all and not mixture:
         groups = stats.group[idx]
@@ -273,7 +281,8 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
     sx, sy, sz = _coords_3d(sel, spec.shape, spec.layout)
     names = spec.index_names
     data.append(_trace(
-        "scatter3d", x=sx, y=sy, z=sz, mode="markers", name="selected element", meta={"role": "selected"},
+        "scatter3d", x=sx, y=sy, z=sz, mode="markers", name="selected element",
+        meta={"role": "selected", "columns": list(names)}, customdata=[list(spec.index)],
         hovertemplate=f"selected ({', '.join(names)}) = {tuple(spec.index)}<extra></extra>",
         marker=dict(size=size * 0.7, symbol="diamond", color=SELECTED, line=dict(width=2, color="#000000"))))
     titles = [_title(spec, n, s, weights(spec, n, s)) for n, s in vs]
@@ -332,7 +341,7 @@ def _panel_traces(spec, x, norm, stat, cells, size, *, hover: bool, legend: bool
     idx = tuple(cells.T)
     X, Y = _coords_2d(cells, spec.shape)
     pooled = wts[idx] > 0
-    meta = {"norm": norm, "stat": stat}
+    meta = {"norm": norm, "stat": stat, "columns": _columns(spec, norm) if hover else list(spec.index_names)}
     mixture = get_spec(norm).is_mixture
     kw = {}
     if hover:
@@ -347,7 +356,8 @@ def _panel_traces(spec, x, norm, stat, cells, size, *, hover: bool, legend: bool
     sel_x, sel_y = _coords_2d(np.array([spec.index]), spec.shape)
     selected = _trace("scatter", x=sel_x, y=sel_y, mode="markers", name="selected element", showlegend=legend,
                       marker=dict(size=size + 4, symbol="diamond", color=SELECTED, line=dict(width=1.5, color="#000000")),
-                      meta={"role": "selected"}, legendgroup="selected", hoverinfo="skip")
+                      meta={"role": "selected", "columns": list(spec.index_names)},
+                      customdata=[list(spec.index)], legendgroup="selected", hoverinfo="skip")
     if spec.colour_all and not mixture and hover:
         groups = stats.group[idx]
         K = count_sets(spec, norm)
