@@ -11,7 +11,8 @@ almost none.
 
 A session follows lesson 1 on the cube (GroupNorm): open the page, then change "selected c"
 ``--clicks`` times (up, down, up, ...: every change is a rerun that redraws the set, numbers and
-formula). Latency is the change → the server's "script finished" (the page's content has been
+formula), ``--think`` seconds apart (0: the next change as soon as the last one returned, a
+saturation test; a class reads and talks between clicks). Latency is the change → the server's "script finished" (the page's content has been
 sent). ``--preset`` of the sessions open the training lab instead and press "Run BN Figure 1",
 then poll the page's run_every fragment as a tab does until the run's exports are there.
 
@@ -37,6 +38,7 @@ from ws_session import WsSession  # noqa: E402
 SELECTED_C = "selected c"
 PRESET = "Run BN Figure 1"
 PRESET_TIMEOUT = 900.0  # seconds; a preset with no exports by then counts as unfinished
+THINK = [0.0]  # seconds between a session's changes (--think)
 EXCEPTIONS: list[str] = []
 OPENS: list[float] = []
 
@@ -48,6 +50,7 @@ async def cube_session(url: str, clicks: int, arrive: float = 0.0) -> list[float
     OPENS.append(await s.open("cube", "norm=group"))
     times = []
     for i in range(clicks):
+        await asyncio.sleep(THINK[0])  # a student reads the answer before the next change
         s.set(SELECTED_C, 1 if i % 2 == 0 else 0)
         times.append(await s.rerun())
     EXCEPTIONS.extend(s.exceptions)
@@ -95,7 +98,10 @@ def main() -> None:
     ap.add_argument("--preset", type=int, default=8)
     ap.add_argument("--clicks", type=int, default=6)
     ap.add_argument("--arrive", type=float, default=15.0, help="seconds over which the class opens its pages")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds a session waits between changes (0: every change as soon as the last returns)")
     args = ap.parse_args()
+    THINK[0] = args.think
     (steps_alone, preset_alone), peak_alone = served(alone, args.clicks)
     opens_alone = OPENS[1:]  # not the warm-up
     OPENS.clear()
@@ -104,7 +110,7 @@ def main() -> None:
     c50, c95 = statistics.median(steps), pct(steps, 0.95)
     print(f"cube step, one session:            p50 {a50 * 1000:.0f} ms, p95 {a95 * 1000:.0f} ms "
           f"({len(steps_alone)} changes)")
-    print(f"cube step, {args.sessions} sessions ({args.preset} training): p50 {c50 * 1000:.0f} ms, "
+    print(f"cube step, {args.sessions} sessions ({args.preset} training, {args.think:g} s between changes): p50 {c50 * 1000:.0f} ms, "
           f"p95 {c95 * 1000:.0f} ms ({len(steps)} changes)")
     print(f"ratio class / alone:               p50 {c50 / a50:.2f}x, p95 {c95 / a95:.2f}x (goal <= 2x)")
     done = [t for t in presets if t < float("inf")]
