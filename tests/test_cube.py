@@ -437,3 +437,14 @@ def test_batch_noise_sentence_follows_the_measurement_on_real_data():
         assert ("the batch variance is the noisier statistic" in text) == noisier_var
         assert f"{r.mean_sd[1]:.1%}" in text and f"{r.var_sd[1]:.1%}" in text
         go.Figure(json.loads(noise_figure(r).to_json()))
+
+
+@pytest.mark.parametrize("value, latex", [(0.4492, "0.4492"), (-2.442, "-2.442"), (1e-5, r"1\times10^{-5}"),
+                                          (2.776e-17, r"2.776\times10^{-17}"), (-3.2e20, r"-3.2\times10^{20}"),
+                                          (123456.0, r"1.235\times10^{5}"), (float("nan"), r"\text{undefined}")])
+def test_numbers_in_formulas_are_balanced_latex(value, latex):
+    """Two-digit exponents too (a mean of 2.8e-17 once came out as "2.776e-17}", which KaTeX rejects)."""
+    from normviz.cube.numbers import _fmt
+
+    assert _fmt(value) == latex
+    assert latex.count("{") == latex.count("}")

@@ -374,9 +374,11 @@ def stat_labels(norm: str) -> tuple[str, str]:
 
 
 def _fmt(v: float) -> str:
+    """A number for LaTeX, 4 significant digits: 0.4492, 1\times10^{-5}, -2.776\times10^{-17}."""
     if not np.isfinite(v):
         return r"\text{undefined}"
-    return f"{v:.4g}".replace("e-0", r"\times10^{-").replace("e+0", r"\times10^{") + ("}" if "e" in f"{v:.4g}" else "")
+    mantissa, _, exponent = f"{v:.4g}".partition("e")
+    return rf"{mantissa}\times10^{{{int(exponent)}}}" if exponent else mantissa
 
 
 def _neg(v: float) -> str:
