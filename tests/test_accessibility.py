@@ -29,7 +29,7 @@ def test_every_declared_page_is_scanned():
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", PAGES + ["cube?norm=group&step=3"])  # and the open walkthrough's step bar
 def test_axe_finds_no_serious_or_critical_violation(page, app_url, path):
     from axe_playwright_python.sync_playwright import Axe
 

@@ -16,7 +16,30 @@ PAGES = {"": "normviz", "image_lab": "Image lab", "cube": "Cube explorer", "trai
 
 
 def heading(page):
-    return page.locator('[data-testid="stMarkdown"] strong', has_text=re.compile(r"^Step \d+ of \d+"))
+    """The step heading on screen (every step's block is on the page; CSS hides all but one)."""
+    return page.locator('[data-testid="stMarkdown"] strong', has_text=re.compile(r"^Step \d+ of \d+")) \
+        .filter(visible=True)
+
+
+# Counts script runs from now on: Streamlit sets data-test-script-state="running" for each run.
+COUNT_RUNS = """() => {
+  window.__runs = 0;
+  window.__runObserver?.disconnect();
+  const app = document.querySelector('[data-testid="stApp"]');
+  window.__runObserver = new MutationObserver(() => {
+    if (app.getAttribute("data-test-script-state") === "running") window.__runs += 1;
+  });
+  window.__runObserver.observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
+}"""
+# What the page shows right now, read in the same task as the key press (before any rerun could start).
+ON_SCREEN = r"""() => {
+  const shown = [...document.querySelectorAll('[data-testid="stMarkdown"] strong')]
+    .filter((e) => /^Step \d+ of/.test(e.textContent) && e.getClientRects().length > 0).map((e) => e.textContent);
+  const chart = window.__liveCharts?.get("cube.walk_figure");
+  return { shown, runs: window.__runs, step: new URLSearchParams(location.search).get("step"),
+           frame: window.__liveChartFrames?.["cube.walk_figure"], title: chart?.querySelector(".gtitle")?.textContent,
+           status: document.querySelector(".normviz-walk-status")?.textContent };
+}"""
 
 
 def query(page) -> dict:
@@ -30,31 +53,61 @@ def wait_step(page, n: int, of: int) -> None:
 
 def press(page, key: str) -> None:
     # The component's JS module loads after the first render; wait until it listens.
-    page.wait_for_function("() => !!window.__normvizStepListener && !!document.querySelector('[data-normviz-walk]')",
+    page.wait_for_function("() => !!window.__normvizStepListener && !!document.querySelector('.normviz-walk[data-step]')",
                            timeout=30000)
     page.locator("h1").first.click()  # focus on the page, not on a control that owns the arrows
     page.keyboard.press(key)
 
 
-def test_step_link_and_arrow_keys_walk_instance_norm(page, app_url):
+def test_step_link_and_arrow_keys_walk_instance_norm_in_the_browser(page, app_url):
     goto(page, f"{app_url}/cube?norm=instance&step=3")
     wait_step(page, 3, 7)
-    assert "The mean μ" in heading(page).first.inner_text()
+    assert "The mean μ" in heading(page).first.inner_text() and heading(page).count() == 1
     assert page.locator(".katex", has_text="μS").count() >= 1 or page.locator(".katex").count() >= 2
+    page.evaluate(COUNT_RUNS)
     press(page, "ArrowRight")
-    wait_step(page, 4, 7)
-    assert query(page)["step"] == "4"
-    press(page, "ArrowLeft")
-    wait_step(page, 3, 7)
-    press(page, "ArrowLeft")
-    wait_step(page, 2, 7)
+    now = page.evaluate(ON_SCREEN)  # the same moment: no script has run, the step is already there
+    assert now["shown"] == ["Step 4 of 7: The variance σ²"] and now["runs"] == 0, now
+    assert now["step"] == "4" and now["frame"] == 3 and now["status"].startswith("Step 4 of 7, The variance σ²"), now
+    page.wait_for_function("() => window.__liveCharts.get('cube.walk_figure').querySelector('.gtitle')"
+                           "?.textContent.startsWith('The variance')", timeout=30000)  # the chart drew frame 4
+    # A burst of steps (Back, Back: the buttons) is one rerun, after the pause, that keeps the step.
+    back = page.locator(".normviz-walk button", has_text="Back")
+    back.click()
+    back.click()
+    now = page.evaluate(ON_SCREEN)
+    assert now["shown"] == ["Step 2 of 7: Light up its set"] and now["step"] == "2", now
+    page.wait_for_function("() => window.__runs >= 1", timeout=30000)
+    wait_for_app(page)
+    now = page.evaluate(ON_SCREEN)
+    assert now["runs"] <= 2 and now["shown"] == ["Step 2 of 7: Light up its set"], now  # 1 if the clicks came fast
     assert query(page)["step"] == "2" and query(page)["norm"] == "instance"
+    assert page.locator(".normviz-walk button", has_text="Back").is_enabled()
+    back.click()
+    assert page.locator(".normviz-walk button", has_text="Back").is_disabled()  # step 1: nothing before it
+    page.locator(".normviz-walk button", has_text="Next").click()
+    wait_step(page, 2, 7)
     # Arrows typed into a number input change the input, not the step.
     page.get_by_label("selected h").first.focus()
     page.keyboard.press("ArrowUp")
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1000)
     wait_for_app(page)
-    assert query(page)["step"] == "2"
+    assert query(page)["step"] == "2" and heading(page).first.inner_text().startswith("Step 2 of 7")
+    # A rerun for another reason (the norm) keeps the step the browser is on.
+    page.evaluate(COUNT_RUNS)
+    press(page, "ArrowRight")
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Norm").first.click()
+    page.get_by_role("option", name="LayerNorm", exact=True).click()
+    wait_step(page, 3, 7)
+    page.wait_for_timeout(1000)  # past the bar's pause: its sync rerun, if any, has started
+    wait_for_app(page)
+    assert query(page)["step"] == "3" and query(page)["norm"] == "layer"
+    assert heading(page).first.inner_text().startswith("Step 3 of 7")
+    # Close is a round trip: the walkthrough and step= go.
+    page.locator(".normviz-walk button", has_text="Close").click()
+    page.get_by_role("button", name=re.compile("Walk through LayerNorm")).wait_for(timeout=30000)
+    wait_for_app(page)
+    assert "step" not in query(page) and heading(page).count() == 0
     assert_no_exception(page)
 
 

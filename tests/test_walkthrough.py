@@ -128,3 +128,29 @@ def test_an_undefined_norm_ends_with_the_reason():
     assert steps[-1].title == "Undefined here" and "ε" in steps[-1].text
     assert [s.values["var"] for s in steps if "var" in s.values] == [0.0]
     assert wt.clamp_step(99, len(steps)) == len(steps) - 1 and wt.clamp_step(-3, len(steps)) == 0
+
+
+@pytest.mark.parametrize("norm", KEYS)
+def test_each_frame_of_the_walk_figure_is_that_steps_figure(norm):
+    """The browser steps by applying frame k to the figure (trace 1 and the title replaced): that
+    must draw exactly what step_figure draws for step k, for every norm."""
+    spec, x = _case(norm, (2, 4, 3, 3), 1, 2)
+    steps = wt.steps(spec, x)
+    shown = len(steps) // 2
+    walk = wt.walk_figure(spec, x, steps, shown)
+    assert [f["name"] for f in walk["frames"]] == [str(k) for k in range(1, len(steps) + 1)]
+    base = wt.step_figure(spec, x, steps[shown]).to_plotly_json()
+    assert walk["layout"]["title"] == base["layout"]["title"]  # the server draws its own step first
+    for k, (step, frame) in enumerate(zip(steps, walk["frames"])):
+        want = wt.step_figure(spec, x, step).to_plotly_json()
+        data = list(walk["data"])
+        for t, trace in zip(frame["traces"], frame["data"]):
+            data[t] = trace
+        assert len(data) == len(want["data"]) == 3
+        for got, exp in zip(data, want["data"]):
+            for field in ("x", "y", "mode", "name"):
+                assert list(np.ravel(got.get(field, []))) == list(np.ravel(exp.get(field, []))), (k, field)
+        assert np.array_equal(walk["data"][0]["z"], want["data"][0]["z"])  # the heatmap travels once
+        assert frame["layout"]["title"] == want["layout"]["title"]
+        assert frame["layout"]["meta"]["alt"] == wt.step_alt(step, k + 1, len(steps))
+        assert len(frame["data"][0]["x"]) == int(step.cells.sum())

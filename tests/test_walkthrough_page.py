@@ -1,14 +1,19 @@
-"""The cube walkthrough under AppTest: step= in the URL opens that step, Next/Back/Close move it and
-the URL follows, every norm's steps render with numbers equal to the library's; presenter mode
-and the link to this view come from app.py on every page."""
+"""The cube walkthrough under AppTest: step= in the URL opens that step, every step is on the page
+at once (blocks hidden by CSS but the current one, the figure's frames) so the browser steps without
+the server, the step the bar reports moves the URL, every norm's steps render with numbers equal to
+the library's; presenter mode and the link to this view come from app.py on every page.
+(The stepping itself, in the browser: tests/test_classroom_browser.py.)"""
 from __future__ import annotations
 
+import json
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import COMPONENT, payload
+from app_pages.kit import split_latex
+from app_pages.views.cube.walkthrough import block_key
 
 from normviz.cube import numbers as cn, walkthrough as walk
 from normviz.norms import NORMS
@@ -25,10 +30,42 @@ def open_page(path=PAGE, **query) -> AppTest:
     return at
 
 
+def bar(at) -> dict | None:
+    """The step bar's data (step, count, chart, alts), or None when the page has no bar."""
+    bars = [el for el in at.get("bidi_component") if el.proto.component_name == "normviz.walk_bar"]
+    assert len(bars) <= 1
+    return json.loads(bars[0].proto.json) if bars else None
+
+
+def headings(at) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**Step ")]
+
+
 def heading(at) -> str:
-    hits = [m.value for m in at.markdown if m.value.startswith("**Step ")]
-    assert len(hits) == 1, [m.value for m in at.markdown]
-    return hits[0]
+    """The heading of the step the page shows (with a bar: the bar's step; locked: the only one)."""
+    hits = headings(at)
+    data = bar(at)
+    if data is None:
+        assert len(hits) == 1, hits
+        return hits[0]
+    assert len(hits) == data["count"], hits  # every step is on the page; CSS shows one
+    return hits[data["step"] - 1]
+
+
+def shows_formula(at, latex: str) -> bool:
+    """Every line of the formula (one st.latex per \\quad part) is on the page."""
+    return all(any(part in el.value for el in at.latex) for part in split_latex(latex))
+
+
+def walk_chart(at) -> dict:
+    return next(p for p in (payload(el) for el in at.get("bidi_component") if el.proto.component_name == COMPONENT)
+                if p["name"] == "cube.walk_figure")
+
+
+def shown_without_script(at, count: int) -> list[int]:
+    """The steps the page's CSS leaves visible before the bar's script runs (it should be one)."""
+    css = "".join(h.proto.body for h in at.get("html") if "normviz-walk" in h.proto.body)
+    return [k for k in range(1, count + 1) if f"body:not(:has(.normviz-walk)) :is(.st-key-{block_key(k)}," not in css]
 
 
 def expected_steps(**fields):
@@ -48,26 +85,43 @@ def test_closed_by_default_and_opened_by_its_button():
     assert start and "GroupNorm" in start[0].label and "7 steps" in start[0].label
     start[0].click().run()
     assert heading(at).startswith("**Step 1 of 7: Pick the element**")
-    assert at.query_params["step"] == "1"
+    assert at.query_params["step"] == "1" and bar(at)["step"] == 1
 
 
-def test_step_in_the_url_opens_that_step_and_the_buttons_move_it():
+def test_step_in_the_url_opens_that_step_with_every_step_on_the_page():
     at = open_page(norm="group", step=3)
     steps = expected_steps(norm="group")
-    assert heading(at).startswith(f"**Step 3 of {len(steps)}: {steps[2].title}**")
-    assert any(steps[2].latex in el.value for el in at.latex)
+    n = len(steps)
+    data = bar(at)
+    assert (data["step"], data["count"], data["chart"]) == (3, n, "cube.walk_figure")
+    assert heading(at).startswith(f"**Step 3 of {n}: {steps[2].title}**")
+    assert [h.split(":")[0] for h in headings(at)] == [f"**Step {k} of {n}" for k in range(1, n + 1)]
+    assert all(shows_formula(at, s.latex) for s in steps)  # every step's formula is there
     mu = steps[2].values["mu"]
     assert f"{mu:.4g}" in steps[2].latex
-    fig = next(f for f in (payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT)
-               if f["layout"].get("title", {}).get("text", "").startswith(steps[2].title))
-    assert len(fig["data"][1]["x"]) == 48  # GN with G = 2, C = 6, H = W = 4: 3·4·4 cells outlined
-    at.button(key="cube.walk_next").click().run()
-    assert heading(at).startswith("**Step 4 of") and at.query_params["step"] == "4"
-    at.button(key="cube.walk_prev").click().run()
-    at.button(key="cube.walk_prev").click().run()
-    assert heading(at).startswith("**Step 2 of") and at.query_params["step"] == "2"
-    at.button(key="cube.walk_close").click().run()
-    assert "step" not in at.query_params and any(b.key == "cube.walk_open" for b in at.button)
+    assert shown_without_script(at, n) == [3]
+    assert data["alts"][2].startswith(f"Step 3 of {n}, {steps[2].title}: ")
+    chart = walk_chart(at)
+    assert chart["frame"] == 2 and chart["figure"]["layout"]["title"]["text"].startswith(steps[2].title)
+    assert len(chart["figure"]["data"][1]["x"]) == 48  # GN with G = 2, C = 6, H = W = 4: 3·4·4 cells outlined
+    frames = chart["figure"]["frames"]
+    assert [f["name"] for f in frames] == [str(k) for k in range(1, n + 1)]
+    assert [len(f["data"][0]["x"]) for f in frames] == [int(s.cells.sum()) for s in steps]
+    assert all(f["traces"] == [1] and f["layout"]["meta"]["alt"] == a for f, a in zip(frames, data["alts"]))
+
+
+def test_the_step_the_bar_reports_moves_the_url_and_close_closes():
+    """The bar's sync callback sets ``cube.step``; the page follows it (the bar itself: in Chromium)."""
+    at = open_page(norm="group", step=3)
+    at.session_state["cube.step"] = 5
+    at.run()
+    assert bar(at)["step"] == 5 and at.query_params["step"] == "5" and walk_chart(at)["frame"] == 4
+    at.session_state["cube.norm"] = "rms"  # the step survives a change of the norm, clamped to its list
+    at.run()
+    assert bar(at) is not None and heading(at).startswith(f"**Step 5 of {len(expected_steps(norm='rms'))}")
+    at.session_state["cube.step"] = 0
+    at.run()
+    assert bar(at) is None and "step" not in at.query_params and any(b.key == "cube.walk_open" for b in at.button)
 
 
 def test_a_step_beyond_the_list_shows_the_last_and_bad_steps_are_explained():
@@ -83,7 +137,7 @@ def test_every_norm_walks_to_its_end(norm):
     steps = expected_steps(norm=norm)
     at = open_page(norm=norm, step=len(steps))
     assert heading(at).startswith(f"**Step {len(steps)} of {len(steps)}: {steps[-1].title}**")
-    assert any(steps[-1].latex in el.value for el in at.latex)
+    assert shows_formula(at, steps[-1].latex)
     hats = [s.values["x_hat"] for s in steps if "x_hat" in s.values]
     assert hats and np.isfinite(hats[-1])
 
@@ -103,6 +157,6 @@ def test_presenter_mode_and_the_link_to_this_view():
 def test_a_locked_step_is_shown_without_step_controls():
     at = open_page(norm="layer", step=4, lock="step")
     assert heading(at).startswith("**Step 4 of 7: The variance σ²**")
-    assert not [b for b in at.button if b.key and b.key.startswith("cube.walk_")]
+    assert not [b for b in at.button if b.key and b.key.startswith("cube.walk_")] and bar(at) is None
     at = open_page(lock="step")
-    assert not [b for b in at.button if b.key and b.key.startswith("cube.walk_")]
+    assert not [b for b in at.button if b.key and b.key.startswith("cube.walk_")] and not headings(at)

@@ -45,6 +45,13 @@ table=None, png_name=None)``
   a screen reader walks cell by cell, and numbers to copy. ``table``: the caller's own data
   (anything ``st.dataframe`` takes) to show instead.
 - ``png_name``: file name of the modebar's "download as PNG" (default: ``key``).
+- Frames: a figure with plotly ``frames`` (each ``{"name", "data", "traces", "layout"}``: its
+  ``data`` replaces the traces at the indices ``traces``, its ``layout`` keys replace the layout's,
+  ``layout.meta.alt`` the chart's ``aria-label``) can be stepped in the browser with no rerun:
+  ``frame`` is the frame drawn first, and any script on the page may call
+  ``window.__liveChartFrame(key, k)`` to draw frame ``k`` instead (the cube walkthrough's step
+  bar does, on Back/Next and ← / →). The chart keeps drawing frame ``k`` across reruns until told
+  otherwise; ``frame=None`` (or no call) draws the figure as it is.
 - Presenter mode (``?present=1``): one figure per screen. The chart fills the viewport's height
   (less a title line, at least 360 px) instead of ``height``, follows the window when it resizes,
   and its fonts grow for the projector (``_projector_fonts``).
@@ -197,7 +204,7 @@ def _key_callback(key: str, on_key: Callable[[str], None]) -> Callable[[], None]
 def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
                on_click: bool | Callable[[dict], None] = False,
                on_key: Callable[[str], None] | None = None, keys: tuple[str, ...] = (), status: str | None = None,
-               table=None, png_name: str | None = None) -> dict[str, Any] | None:
+               table=None, png_name: str | None = None, frame: int | None = None) -> dict[str, Any] | None:
     """Draw ``fig`` in a chart that keeps its div (and WebGL context) across reruns.
 
     Returns the clicked point (see the module docstring) in the run a click started, else None.
@@ -214,9 +221,13 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
     layout.setdefault("uirevision", key)
     _plain_template(layout)
     present = presenting()
+    frames = [dict(f) for f in spec.get("frames") or []]
     if present:
         layout = _projector_fonts(layout)
-    payload = {"figure": {"data": spec.get("data") or [], "layout": layout}, "config": _config(png_name or key),
+        for f in frames:
+            f["layout"] = _projector_fonts(f.get("layout") or {}, base=False)
+    payload = {"figure": {"data": spec.get("data") or [], "layout": layout, "frames": frames}, "frame": frame,
+               "name": key, "config": _config(png_name or key),
                "alt": alt, "height": layout["height"], "fill": present, "click": bool(on_click),
                "keys": list(keys) if on_key else [], "status": status, "src": _serve_plotly_js()}
     result = _component(key=key, data=pio.json.to_json_plotly(payload).encode(), width="stretch",

@@ -13,6 +13,59 @@ const loadPlotly = (src) => (window.__liveChartPlotly ??= new Promise((resolve, 
   document.head.appendChild(script);
 }));
 
+// Frames (the cube walkthrough's steps): window.__liveChartFrame(name, k) draws frame k of the chart
+// keyed `name` with no rerun; the choice outlives reruns (a rerun's payload names its own first frame).
+window.__liveChartFrames ??= {};
+window.__liveChartFrame ??= (name, k) => {
+  window.__liveChartFrames[name] = k;
+  const div = window.__liveCharts?.get(name);
+  if (div) redraw(div);
+};
+
+// The figure with frame k applied: its data replace the traces it names, its layout keys the layout's.
+const compose = (figure, k) => {
+  const frame = figure.frames?.[k];
+  if (!frame) return { data: figure.data, layout: { ...figure.layout } };
+  const data = figure.data.slice();
+  (frame.traces ?? frame.data.map((_, i) => i)).forEach((t, i) => { data[t] = frame.data[i]; });
+  return { data, layout: { ...figure.layout, ...frame.layout } };
+};
+
+// One draw at a time per div (Plotly.react is async): calls queue, and each draws the newest state.
+const redraw = (div) => (div.liveChart.drawing = (div.liveChart.drawing ?? Promise.resolve())
+  .then(() => draw(div)).catch((error) => console.error("live_chart:", error)));
+
+async function draw(div) {
+  const state = div.liveChart, { spec, Plotly } = state;
+  if (!Plotly || !div.isConnected) return;
+  const chosen = window.__liveChartFrames[state.name];
+  const k = spec.figure.frames?.[chosen ?? spec.frame] ? (chosen ?? spec.frame) : null;
+  // Streamlit also calls again when only the app theme changed: skip an unchanged figure.
+  if (state.text === state.drawnText && k === state.drawnFrame) return;
+  const { data, layout } = compose(spec.figure, k);
+  // uirevision keeps a dragged 3D camera only if plotly.js saved the drag as a GUI edit in the
+  // current layout/_fullLayout; a scene saves it into those of its first plot (react and resize
+  // swap in new ones). Save the camera the user sees into the current ones before reacting.
+  for (const id of div._fullLayout?._subplots?.gl3d ?? []) {
+    const scene = div._fullLayout[id]._scene;
+    if (scene?.saveLayout) Object.assign(scene, { fullLayout: div._fullLayout }).saveLayout(div.layout);
+    // A figure that sets its own camera would win over the user's: plotly keeps a GUI edit only
+    // if the new value equals the one the edit replaced, and that comparison fails on the
+    // defaults plotly filled in (up, center, projection). Same uirevision = same view: give the new figure the user's camera.
+    const edited = Object.keys(div._fullLayout._preGUI ?? {}).some((key) => key.startsWith(`${id}.camera`));
+    const revision = (f) => f?.[id]?.uirevision ?? f?.uirevision;
+    if (edited && scene?.getCamera && revision(layout) === revision(div.layout) && revision(layout) !== undefined) {
+      layout[id] = { ...layout[id], camera: scene.getCamera() };
+    }
+  }
+  Object.assign(state, { drawnText: state.text, drawnFrame: k });
+  div.setAttribute("aria-label", layout.meta?.alt ?? spec.alt);
+  const t0 = performance.now();
+  await Plotly.react(div, data, layout, spec.config);
+  state.renders += 1;
+  state.reactMs = performance.now() - t0; // read by bench/bench_cube.py
+}
+
 export default async function ({ data, parentElement, setTriggerValue }) {
   const text = new TextDecoder().decode(data); // bytes: the figure JSON exactly as Python wrote it
   let div = parentElement.querySelector(":scope > .live-chart");
@@ -49,11 +102,14 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   // "figure", not "img": an img's children are presentational, and the chart holds buttons (its
   // mode bar), which axe-core reports as nested interactive controls.
   div.setAttribute("role", "figure");
-  div.setAttribute("aria-label", spec.alt);
+  if (!div.hasAttribute("aria-label")) div.setAttribute("aria-label", spec.alt); // draw() keeps it current
   // Presenter mode: one figure per screen, so the chart takes the viewport's height and plotly sizes
   // to the div (autosize) instead of to the figure's own height.
   div.style.height = spec.fill ? "max(360px, calc(100vh - 4.5rem))" : `${spec.height}px`;
   if (spec.fill) delete spec.figure.layout.height;
+
+  Object.assign(state, { text, spec, name: spec.name });
+  (window.__liveCharts ??= new Map()).set(spec.name, div);
 
   const Plotly = await loadPlotly(spec.src);
   state.plotlyReadyAt ??= performance.now(); // read by bench/bench_cube.py
@@ -62,32 +118,12 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     state.observer?.disconnect();
     Plotly.purge(div);
     div.remove();
+    if (window.__liveCharts.get(state.name) === div) window.__liveCharts.delete(state.name);
     parentElement.querySelector(":scope > .live-chart-status")?.remove();
   };
   if (call !== state.calls) return cleanup;
-  if (text !== state.text) { // Streamlit also calls again when only the app theme changed
-    state.text = text;
-    // uirevision keeps a dragged 3D camera only if plotly.js saved the drag as a GUI edit in the
-    // current layout/_fullLayout; a scene saves it into those of its first plot (react and resize
-    // swap in new ones). Save the camera the user sees into the current ones before reacting.
-    const layout = spec.figure.layout;
-    for (const id of div._fullLayout?._subplots?.gl3d ?? []) {
-      const scene = div._fullLayout[id]._scene;
-      if (scene?.saveLayout) Object.assign(scene, { fullLayout: div._fullLayout }).saveLayout(div.layout);
-      // A figure that sets its own camera would win over the user's: plotly keeps a GUI edit only
-      // if the new value equals the one the edit replaced, and that comparison fails on the
-      // defaults plotly filled in (up, center, projection). Same uirevision = same view: give the new figure the user's camera.
-      const edited = Object.keys(div._fullLayout._preGUI ?? {}).some((k) => k.startsWith(`${id}.camera`));
-      const revision = (f) => f?.[id]?.uirevision ?? f?.uirevision;
-      if (edited && scene?.getCamera && revision(layout) === revision(div.layout) && revision(layout) !== undefined) {
-        layout[id] = { ...layout[id], camera: scene.getCamera() };
-      }
-    }
-    const t0 = performance.now();
-    await Plotly.react(div, spec.figure.data, layout, spec.config);
-    state.renders += 1;
-    state.reactMs = performance.now() - t0; // read by bench/bench_cube.py
-  }
+  state.Plotly = Plotly;
+  await redraw(div);
   if (!state.observer) { // once per div: resize with the container, report clicks
     let frame = 0;
     state.observer = new ResizeObserver(() => { // also called once at observe(): skip if no change

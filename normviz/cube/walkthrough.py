@@ -25,7 +25,7 @@ from normviz.cube.numbers import CubeSpec, ElementStats, _fmt, _neg, element_sta
 from normviz.norms import NORMS
 from normviz.norms.sets import group_ids
 
-MAX_LISTED = 8  # values written out in a sum; a longer set is shown as its first few, "…", and the total
+MAX_LISTED = 6  # values written out in a sum; a longer set is shown as its first few, "…", and the total
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,8 @@ def _mean_step(x, cells, sym: str = r"\mu_S", title: str = "The mean μ") -> Ste
     vals = x[cells].astype(np.float64)
     mu = float(vals.mean())
     return Step(title, f"Add the {vals.size} values of the set and divide by their number.",
-                rf"{sym} = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals)}\right) = \frac{{{_fmt(float(vals.sum()))}}}"
+                # Two lines (\quad: the page shows each part on its own line): the sum alone is wide.
+                rf"{sym} = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals)}\right) \quad = \frac{{{_fmt(float(vals.sum()))}}}"
                 rf"{{{vals.size}}} = {_fmt(mu)}",
                 cells, {"sum": float(vals.sum()), "mu": mu})
 
@@ -151,7 +152,7 @@ def _statistics_steps(spec: CubeSpec, x, stats: ElementStats) -> list[Step]:
         nu2 = float(np.mean(vals * vals))
         steps.append(Step("The mean of squares ν² (no mean)", f"{ns.name} subtracts nothing: it divides by the "
                           "root mean square of the set, so only the scale is normalized.",
-                          rf"\nu^2_S = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals, square=True)}\right) = "
+                          rf"\nu^2_S = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals, square=True)}\right) \quad = "
                           rf"\frac{{{_fmt(float(np.sum(vals * vals)))}}}{{{vals.size}}} = {_fmt(nu2)}", cells, {"sum_squares": float(np.sum(vals * vals)), "nu2": nu2}))
         xh = xv / _root(nu2 + eps)
         steps.append(Step("Rescale: x̂", "Divide by the root mean square.",
@@ -264,7 +265,7 @@ def _weight_steps(spec: CubeSpec, x, stats: ElementStats) -> list[Step]:
     else:  # Weight Norm: divide by the filter's Euclidean norm, times g
         norm = np.float64(np.sqrt(np.sum(vals * vals)))
         steps.append(Step("The filter's length ‖v‖", "The Euclidean norm of the output unit's weight vector.",
-                          rf"\lVert v \rVert = \sqrt{{{_listed_sum(vals, square=True)}}} = \sqrt{{{_fmt(float(np.sum(vals * vals)))}}}"
+                          rf"\lVert v \rVert = \sqrt{{{_listed_sum(vals, square=True)}}} \quad = \sqrt{{{_fmt(float(np.sum(vals * vals)))}}}"
                           rf" = {_fmt(norm)}", cells,
                           {"norm": norm}))
         out = wv / norm
@@ -313,31 +314,67 @@ def clamp_step(step: int, count: int) -> int:
     return max(0, min(int(step), count - 1))
 
 
+def _labels(spec: CubeSpec, x: np.ndarray) -> tuple[list[str], list[str]]:
+    """Row labels (the (n, c) pairs, for a weight (o, i)) and column labels (the (h, w) positions)."""
+    N, C, H, W = x.shape
+    a, b, hh, ww = spec.index_names
+    return ([f"{a}{n} {b}{c}" for n in range(N) for c in range(C)],
+            [f"{hh}{h} {ww}{w}" for h in range(H) for w in range(W)])
+
+
+def _outlines(step: Step, rows: list[str], cols: list[str]) -> dict:
+    """The step's cells as open squares: the one trace that changes from step to step."""
+    lit = np.argwhere(step.cells.reshape(len(rows), len(cols)))
+    return dict(type="scatter", x=[cols[c] for _, c in lit], y=[rows[r] for r, _ in lit], mode="markers",
+                marker=dict(symbol="square-open", size=22, color="#1f6fd1", line=dict(width=3)),
+                name="highlighted", hoverinfo="skip")
+
+
+def _title(step: Step) -> dict:
+    return dict(text=f"{step.title}: {int(step.cells.sum())} highlighted", font=dict(size=14))
+
+
 def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
     """A flat heatmap of x with the step's cells outlined and the selected element circled.
 
     Rows are the (n, c) pairs (for a weight: (o, i)), columns the (h, w) positions, each cell
-    labelled with its value when there are few enough to read. Returns a ``go.Figure``.
+    labelled with its value when there are few enough to read. Returns a ``go.Figure`` with
+    three traces: the heatmap, the outlined cells (trace 1), the selected element.
     """
     import plotly.graph_objects as go
 
     N, C, H, W = x.shape
     z = x.reshape(N * C, H * W)
-    a, b, hh, ww = spec.index_names
-    rows = [f"{a}{n} {b}{c}" for n in range(N) for c in range(C)]
-    cols = [f"{hh}{h} {ww}{w}" for h in range(H) for w in range(W)]
-    lit = np.argwhere(step.cells.reshape(N * C, H * W))
+    rows, cols = _labels(spec, x)
     i = tuple(spec.index)
     fr, fc = i[0] * C + i[1], i[2] * W + i[3]
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Greys", showscale=False, xgap=1, ygap=1,
                                texttemplate="%{z:.2f}" if z.size <= 400 else None, hoverinfo="x+y+z"))
-    fig.add_trace(go.Scatter(x=[cols[c] for _, c in lit], y=[rows[r] for r, _ in lit], mode="markers",
-                             marker=dict(symbol="square-open", size=22, color="#1f6fd1", line=dict(width=3)),
-                             name="highlighted", hoverinfo="skip"))
+    fig.add_trace(_outlines(step, rows, cols))
     fig.add_trace(go.Scatter(x=[cols[fc]], y=[rows[fr]], mode="markers", name="selected",
                              marker=dict(symbol="circle-open", size=30, color="#d1495b", line=dict(width=3)),
                              hoverinfo="skip"))  # open, so the cell's value stays readable
     fig.update_layout(height=max(220, 26 * N * C + 80), margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
-                      title=dict(text=f"{step.title}: {int(step.cells.sum())} highlighted", font=dict(size=14)),
-                      yaxis=dict(autorange="reversed"), template="plotly_white")
+                      title=_title(step), yaxis=dict(autorange="reversed"), template="plotly_white")
+    return fig
+
+
+def step_alt(step: Step, number: int, count: int) -> str:
+    """The text alternative of a step's figure (and what a screen reader hears on stepping)."""
+    return f"Step {number} of {count}, {step.title}: {step.text}"
+
+
+def walk_figure(spec: CubeSpec, x: np.ndarray, steps: list[Step], shown: int = 0) -> dict:
+    """Every step's figure in one plotly figure: the browser steps through it without the server.
+
+    The figure is :func:`step_figure` of ``steps[shown]``; ``frames[k]`` (named ``"k+1"``) turns it
+    into step k's figure: its ``data`` replaces trace 1 (the outlined cells, ``traces=[1]``) and its
+    ``layout`` the title, with ``layout.meta.alt`` the step's text alternative (:func:`step_alt`).
+    The heatmap, the largest part, travels once. Returns a plotly dict (``to_plotly_json`` form).
+    """
+    rows, cols = _labels(spec, x)
+    fig = step_figure(spec, x, steps[shown]).to_plotly_json()
+    fig["frames"] = [dict(name=str(k + 1), traces=[1], data=[_outlines(step, rows, cols)],
+                          layout=dict(title=_title(step), meta=dict(alt=step_alt(step, k + 1, len(steps)))))
+                     for k, step in enumerate(steps)]
     return fig

@@ -2,58 +2,82 @@
 
 The steps come from ``normviz.cube.walkthrough.steps`` (chosen by the registry spec). The step
 number lives in the URL (``step=``, counted from 1; 0 = closed) as the ``cube.step`` session
-value, so a teacher can link step 3 of GroupNorm. ← and → step back and forward: a tiny
-``st.components.v2`` component listens to keydown on the document (v2 components run in the
-page, not in an iframe) and sends "prev"/"next" as a trigger; keys typed into inputs are left
-alone. The step number is a plain session value, not a widget's, so it survives runs where the
-walkthrough is closed.
+value, so a teacher can link step 3 of GroupNorm.
+
+Stepping happens in the browser, with no rerun: every step is on the page at once. Each step's
+heading, sentence and formula are Streamlit elements in a keyed container, all hidden but one by
+CSS that reads the step bar's ``data-step``; the figure is one ``live_chart`` holding every step
+as a plotly frame (``walkthrough.walk_figure``: the heatmap travels once). The step bar
+(``walk_bar.js``, a ``st.components.v2`` component) has Back / Next / Close and listens for ← / →
+on the document (keys typed into inputs are left alone); a step sets ``data-step``, draws the
+chart's frame, writes ``step=`` into the URL and, after a pause, reports the step to Python (one
+rerun per burst of steps, so the step survives later runs). Close is a round trip. ``lock=step``
+shows the linked step alone, without the bar.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import streamlit as st
 
 from app_pages._live_chart import live_chart
-from app_pages._classroom import presenting
-from app_pages.kit import explained_errors, wkey
+from app_pages.kit import explained_errors, latex_lines, wkey
 from normviz.cube import walkthrough as walk
 
 KEY = wkey("cube", "step")
+BAR = wkey("cube", "walk_bar")
+FIGURE = wkey("cube", "walk_figure")
 
-_KEYS_JS = r"""
-export default function ({ parentElement, setTriggerValue }) {
-  // One listener per page, calling the newest setTriggerValue (Streamlit calls this again on reruns).
-  window.__normvizStep = setTriggerValue;
-  if (window.__normvizStepListener) return;
-  window.__normvizStepListener = (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-    const t = event.target;
-    const typing = t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName)
-      || t.getAttribute("role") === "slider" || t.getAttribute("role") === "combobox");
-    if (typing) return;  // arrows belong to the focused control
-    const move = { ArrowRight: "next", ArrowLeft: "prev" }[event.key];
-    if (!move || !document.querySelector("[data-normviz-walk]")) return;
-    event.preventDefault();
-    window.__normvizStep("move", move);
-  };
-  document.addEventListener("keydown", window.__normvizStepListener);
-}
+_BAR_CSS = """
+.normviz-walk { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem; }
+.normviz-walk button { font: inherit; color: inherit; background: #fff; min-height: 2.5rem; cursor: pointer;
+  padding: 0.25rem 0.75rem; border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; }
+.normviz-walk button:hover:not(:disabled) { border-color: #C8102E; color: #C8102E; }
+.normviz-walk button:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }
+.normviz-walk button:disabled { cursor: not-allowed; color: rgba(22, 24, 31, 0.55); }
+.normviz-walk .hint { font-size: 0.875rem; color: rgba(22, 24, 31, 0.7); }
+.normviz-walk-status { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 """
-# The marker element tells the listener a walkthrough is on the page (it stays registered after
-# a page switch, but then finds no marker and lets the keys through).
-_keys = st.components.v2.component("normviz.step_keys", html="<span data-normviz-walk hidden></span>", js=_KEYS_JS,
-                                   isolate_styles=False)  # no shadow root: the listener finds the marker
+_bar = st.components.v2.component("normviz.walk_bar", html="", js=(Path(__file__).with_name("walk_bar.js")).read_text(),
+                                  css=_BAR_CSS, isolate_styles=False)  # no shadow root: page CSS reads data-step
 
 
-def _move(delta: int, count: int) -> None:
-    st.session_state[KEY] = walk.clamp_step(int(st.session_state.get(KEY, 0)) - 1 + delta, count) + 1
+def block_key(number: int) -> str:
+    """The container key of step ``number``'s heading, sentence and formula (class ``st-key-<key>``)."""
+    return f"cube-walk-step-{number}"
 
 
-def _noop() -> None:
-    """v2 reports a trigger only to a registered callback; the value is read from the result."""
+def visibility_css(count: int, current: int) -> str:
+    """Hide every step's block but the one the bar shows; before the bar's script has run, but ``current``.
+
+    The block's layout wrapper goes too: a hidden block in a visible wrapper would still take the
+    page's gap between elements."""
+    def block(k: int) -> str:
+        return f":is(.st-key-{block_key(k)}, :has(> .st-key-{block_key(k)}))"
+
+    hidden = [f'body:has(.normviz-walk:not([data-step="{k}"])) {block(k)}' for k in range(1, count + 1)]
+    hidden += [f"body:not(:has(.normviz-walk)) {block(k)}" for k in range(1, count + 1) if k != current]
+    return "<style>\n" + ",\n".join(hidden) + " { display: none; }\n</style>"
+
+
+def _open() -> None:
+    st.session_state[KEY] = 1
+
+
+def _close() -> None:
+    st.session_state[KEY] = 0
+
+
+def _synced() -> None:
+    """The bar reports where the user stepped to (after a pause): later runs and the URL keep it."""
+    step = (st.session_state.get(BAR) or {}).get("step")
+    if isinstance(step, int) and step > 0:
+        st.session_state[KEY] = step
 
 
 def render(spec, x, stats, locked: bool = False) -> None:
-    """The walkthrough section: a start button when closed, else the step, its formula and cells.
+    """The walkthrough section: a start button when closed, else the steps and their figure.
     ``locked``: the teacher fixed the step (``lock=step``): show it without the step controls."""
     steps = walk.steps(spec, x, stats)
     count = len(steps)
@@ -61,38 +85,30 @@ def render(spec, x, stats, locked: bool = False) -> None:
     if locked and current <= 0:
         return
     st.subheader("Step by step")
-    if locked:
-        step = steps[walk.clamp_step(current - 1, count)]
-        st.markdown(f"**Step {steps.index(step) + 1} of {count}: {step.title}**")
-        return _show(spec, x, step, steps.index(step) + 1, count)
-    if current <= 0:
+    if not locked and current <= 0:
         st.button(f"Walk through {spec.norm_spec.name} step by step ({count} steps)", key=wkey("cube", "walk_open"),
-                  on_click=_move, args=(1, count), icon=":material/footprint:")
+                  on_click=_open, icon=":material/footprint:")
         return
-    pressed = _keys(key=wkey("cube", "step_keys"), on_move_change=_noop).get("move")
-    if pressed in ("next", "prev"):  # only in the run a key press started
-        _move(1 if pressed == "next" else -1, count)
-    current = walk.clamp_step(int(st.session_state[KEY]) - 1, count) + 1  # a linked step beyond the list: the last
+    current = walk.clamp_step(current - 1, count) + 1  # a linked step beyond the list: the last
     st.session_state[KEY] = current
-    step = steps[current - 1]
-    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        st.button("Back", key=wkey("cube", "walk_prev"), on_click=_move, args=(-1, count), disabled=current == 1,
-                  icon=":material/arrow_back:")
-        st.button("Next", key=wkey("cube", "walk_next"), on_click=_move, args=(1, count), disabled=current == count,
-                  icon=":material/arrow_forward:")
-        st.button("Close", key=wkey("cube", "walk_close"), on_click=lambda: st.session_state.update({KEY: 0}),
-                  icon=":material/close:")
-        st.markdown(f"**Step {current} of {count}: {step.title}** · ← / → keys step too")
-    _show(spec, x, step, current, count)
+    alts = [walk.step_alt(step, k, count) for k, step in enumerate(steps, 1)]
+    if locked:
+        _block(steps[current - 1], current, count)
+        live_chart(walk.step_figure(spec, x, steps[current - 1]), key=FIGURE, alt=alts[current - 1],
+                   png_name=f"normviz-walkthrough-step-{current}")
+        return
+    _bar(key=BAR, data={"step": current, "count": count, "chart": FIGURE, "alts": alts},
+         on_step_change=_synced, on_close_change=_close)
+    st.html(visibility_css(count, current))
+    for k, step in enumerate(steps, 1):
+        with st.container(key=block_key(k)):
+            _block(step, k, count)
+    live_chart(walk.walk_figure(spec, x, steps, current - 1), key=FIGURE, alt=alts[current - 1], frame=current - 1,
+               png_name="normviz-walkthrough")
 
 
-def _show(spec, x, step: walk.Step, current: int, count: int) -> None:
+def _block(step: walk.Step, number: int, count: int) -> None:
+    st.markdown(f"**Step {number} of {count}: {step.title}**")
     st.markdown(step.text)
     with explained_errors():
-        st.latex(step.latex)
-    fig = walk.step_figure(spec, x, step)
-    if presenting():  # plotly's sizes are px: scale them with the presenter's type
-        fig.update_layout(font_size=18, height=fig.layout.height * 1.4)
-    # In place: stepping redraws the same div instead of mounting a new chart per step.
-    live_chart(fig, key=wkey("cube", "walk_figure"), alt=f"Step {current} of {count}, {step.title}: {step.text}",
-               png_name=f"normviz-walkthrough-step-{current}")
+        latex_lines(step.latex)  # one line per \quad part: a display formula wider than the page scrolls

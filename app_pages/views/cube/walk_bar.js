@@ -1,0 +1,93 @@
+// The walkthrough's step bar: Back / Next / Close and the ← / → keys step in the browser, with no rerun.
+// Python sends every step at once (their blocks are on the page, all but one hidden by CSS keyed on this
+// bar's data-step; the chart holds every step as a plotly frame). Stepping sets data-step, asks the chart
+// for the frame, writes step= into the URL and, once the user pauses, tells Python (one rerun per pause,
+// not per step) so later runs and the URL writer keep the step.
+
+const SYNC_MS = 700; // a pause this long ends a burst of steps
+
+const clamp = (k, count) => Math.max(1, Math.min(count, k));
+
+function show(bar) {
+  const w = bar.walk, { step, count } = w;
+  bar.dataset.step = String(step);
+  w.prev.disabled = step <= 1;
+  w.next.disabled = step >= count;
+  w.status.textContent = w.spec.alts[step - 1] ?? "";
+  window.__liveChartFrame?.(w.spec.chart, step - 1);
+}
+
+function move(bar, delta) {
+  const w = bar.walk, step = clamp(w.step + delta, w.count);
+  if (step === w.step) return;
+  w.step = step;
+  show(bar);
+  // The URL follows at once (a reload or a copied link keeps the step); Streamlit's own URL writer
+  // agrees again after the sync below.
+  const url = new URL(window.location.href);
+  url.searchParams.set("step", String(step));
+  window.history.replaceState(window.history.state, "", url);
+  clearTimeout(w.timer);
+  w.timer = setTimeout(() => {
+    if (!bar.isConnected) return;
+    w.sent = w.step;
+    w.setState("step", w.step);
+  }, SYNC_MS);
+}
+
+function button(label, title, onClick) {
+  const b = Object.assign(document.createElement("button"), { type: "button", textContent: label, title });
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+export default function ({ data, parentElement, setStateValue, setTriggerValue }) {
+  let bar = parentElement.querySelector(":scope > .normviz-walk");
+  if (!bar) {
+    bar = Object.assign(document.createElement("div"), { className: "normviz-walk" });
+    bar.setAttribute("data-normviz-walk", ""); // tells the key listener a walkthrough is on the page
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "Walkthrough steps");
+    const w = (bar.walk = {});
+    w.prev = button("← Back", "Previous step (← key)", () => move(bar, -1));
+    w.next = button("Next →", "Next step (→ key)", () => move(bar, +1));
+    const close = button("✕ Close", "Close the walkthrough", () => w.trigger("close", true));
+    const hint = Object.assign(document.createElement("span"), { className: "hint", textContent: "← / → keys step too" });
+    w.status = Object.assign(document.createElement("div"), { className: "normviz-walk-status" });
+    w.status.setAttribute("role", "status");
+    w.status.setAttribute("aria-live", "polite"); // a screen reader hears each step
+    bar.append(w.prev, w.next, close, hint, w.status);
+    parentElement.appendChild(bar);
+  }
+  const w = bar.walk;
+  Object.assign(w, { spec: data, count: data.count, setState: setStateValue, trigger: setTriggerValue });
+  // Python's step wins only when Python changed it (a new norm clamps it, a link sets it), not when a
+  // run merely echoes a step this bar sent (the user may have stepped on while that run was going).
+  if (w.step === undefined || (data.step !== w.server && data.step !== w.sent)) w.step = data.step;
+  w.server = data.step;
+  w.step = clamp(w.step, w.count);
+  show(bar);
+
+  window.__normvizStep = (delta) => { const b = document.querySelector(".normviz-walk"); if (b) move(b, delta); };
+  if (!window.__normvizStepListener) { // one listener per page (it outlives page switches: no bar, no steps)
+    window.__normvizStepListener = (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      const t = event.target;
+      const typing = t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName)
+        || t.getAttribute("role") === "slider" || t.getAttribute("role") === "combobox");
+      if (typing) return; // arrows belong to the focused control
+      const delta = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!delta || !document.querySelector("[data-normviz-walk]")) return;
+      event.preventDefault();
+      window.__normvizStep(delta);
+    };
+    document.addEventListener("keydown", window.__normvizStepListener);
+  }
+  // Streamlit calls this cleanup before every new call too (new data): act only once the bar has left
+  // the page (closed, locked, another page), and then drop the pending sync and the chart's frame choice.
+  return () => setTimeout(() => {
+    if (bar.isConnected) return;
+    clearTimeout(w.timer);
+    delete window.__liveChartFrames?.[w.spec.chart];
+  }, 0);
+}
