@@ -190,6 +190,21 @@ def test_plain_dict_figure():
     assert sent["alt"] == "two bars" and sent["figure"]["layout"]["uirevision"] == "c"
 
 
+def test_frames_travel_with_the_first_frame_and_the_key():
+    """Frames (the browser draws frame k on window.__liveChartFrame(key, k)) go as they are, with the
+    frame to draw first and the chart's key; on a projector their fonts grow as the layout's do."""
+    frames = [{"name": str(k), "traces": [0], "data": [{"type": "bar", "y": [k, k]}],
+               "layout": {"title": {"text": f"frame {k}", "font": {"size": 14}}, "meta": {"alt": f"alt {k}"}}}
+              for k in (1, 2)]
+    fig = {"data": [{"type": "bar", "y": [0, 0]}], "layout": {}, "frames": frames}
+    sent = _figure_payload(fig, frame=1)
+    assert sent["figure"]["frames"] == frames and sent["frame"] == 1 and sent["name"] == "c"
+    assert _figure_payload({"data": [], "layout": {}})["figure"]["frames"] == []
+    shown = _presented_payload(fig)["figure"]["frames"]
+    assert [f["layout"]["title"]["font"]["size"] for f in shown] == [18, 18]
+    assert [f["layout"]["meta"]["alt"] for f in shown] == ["alt 1", "alt 2"] and "font" not in shown[0]["layout"]
+
+
 def test_key_is_required():
     with pytest.raises(ValueError, match="needs a key"):
         live_chart(go.Figure(), key="")
