@@ -52,3 +52,28 @@ def screenshot(page, name: str, full_page: bool = True) -> Path:
     path = SCREENSHOTS / f"{safe}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def drag_camera(page, chart, tries: int = 10) -> dict:
+    """Rotate the 3D scene of the first live chart with the mouse (dragging across ``chart``, its
+    locator), as a user does; return the camera eye the scene shows.
+
+    A drag, not Plotly.relayout: uirevision keeps only what the user changed in the GUI (plotly
+    records those edits in _fullLayout._preGUI); a camera set by code is the figure's to replace.
+    """
+    eye_now = "() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye"
+    before = eye = page.evaluate(eye_now)
+    for _ in range(tries):  # right after a render, a rerun or a resize the scene takes a moment to take mouse input
+        box = chart.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        for i in range(1, 11):
+            page.mouse.move(x + 15 * i, y + 4 * i)
+        page.mouse.up()
+        page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
+        eye = page.evaluate(eye_now)
+        if max(abs(eye[k] - before[k]) for k in "xyz") > 0.2:
+            return eye
+        page.wait_for_timeout(700)
+    raise AssertionError(f"dragging never moved the camera: {before} -> {eye}")

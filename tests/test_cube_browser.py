@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from browser_utils import APP_IDLE, assert_no_exception, goto, screenshot, wait_for_app
+from browser_utils import APP_IDLE, assert_no_exception, drag_camera, goto, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -84,30 +84,6 @@ def test_click_in_unfolded_view_moves_selection_caption_and_url(page, app_url, b
         screenshot(other, "cube_link_mobile", full_page=False)
     finally:
         ctx.close()
-
-
-def drag_camera(page, chart) -> dict:
-    """Rotate the 3D cube with the mouse, as a user does; return the camera eye the scene shows.
-
-    A drag, not Plotly.relayout: uirevision keeps what the user changed in the GUI (plotly records
-    those edits in _fullLayout._preGUI); a camera set by code is the figure's to replace.
-    """
-    eye_now = "() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye"
-    before = page.evaluate(eye_now)
-    for _ in range(5):  # right after a render the scene takes a moment to take mouse input
-        box = chart.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(x, y)
-        page.mouse.down()
-        for i in range(1, 11):
-            page.mouse.move(x + 15 * i, y + 4 * i)
-        page.mouse.up()
-        page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
-        eye = page.evaluate(eye_now)
-        if max(abs(eye[k] - before[k]) for k in "xyz") > 0.2:
-            return eye
-        page.wait_for_timeout(700)
-    raise AssertionError(f"dragging never moved the camera: {before} -> {eye}")
 
 
 def test_a_norm_change_updates_the_cube_in_place_and_keeps_the_camera(page, app_url):

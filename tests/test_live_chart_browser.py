@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
+from browser_utils import assert_no_exception, drag_camera, goto, screenshot, wait_for_app
 from conftest import start_streamlit, stop_streamlit
 
 from app_pages._live_chart import ASSETS, BUNDLE
@@ -87,30 +87,6 @@ def test_a_changed_figure_updates_the_same_div_and_webgl_context(page, demo_url)
     assert_no_exception(page)
 
 
-def drag_camera(page) -> dict:
-    """Rotate the 3D scene with the mouse, as a user does; return the camera eye the scene shows.
-
-    A drag, not Plotly.relayout: uirevision keeps only what the user changed in the GUI (plotly
-    records those edits in _fullLayout._preGUI); a camera set by code is the figure's to replace.
-    """
-    eye_now = "() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye"
-    before = page.evaluate(eye_now)
-    for _ in range(10):  # right after a rerun or a resize the scene takes a moment to take mouse input
-        box = chart(page, 0).bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(x, y)
-        page.mouse.down()
-        for i in range(1, 11):
-            page.mouse.move(x + 15 * i, y + 4 * i)
-        page.mouse.up()
-        page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
-        eye = page.evaluate(eye_now)
-        if max(abs(eye[k] - before[k]) for k in "xyz") > 0.2:
-            return eye
-        page.wait_for_timeout(700)
-    raise AssertionError(f"dragging never moved the camera: {before} -> {eye}")
-
-
 def camera(page) -> dict:
     return page.evaluate("""() => { const d = document.querySelector('.live-chart');
         return {layout: d.layout.scene.camera.eye, gl: d._fullLayout.scene._scene.getCamera().eye}; }""")
@@ -118,7 +94,7 @@ def camera(page) -> dict:
 
 def test_the_3d_camera_survives_reruns_and_resizes(page, demo_url):
     open_demo(page, demo_url)
-    eye = drag_camera(page)
+    eye = drag_camera(page, chart(page, 0))
     page.get_by_role("button", name="Next").click()
     wait_title(page, 0, "rerun 1")
     cam = camera(page)
@@ -127,7 +103,7 @@ def test_the_3d_camera_survives_reruns_and_resizes(page, demo_url):
     width = page.evaluate("() => document.querySelector('.live-chart')._fullLayout.width")
     page.set_viewport_size({"width": 600, "height": 800})  # the centred column narrows
     page.wait_for_function("w => document.querySelector('.live-chart')._fullLayout.width < w", arg=width, timeout=10000)
-    eye = drag_camera(page)
+    eye = drag_camera(page, chart(page, 0))
     page.get_by_role("button", name="Next").click()
     wait_title(page, 0, "rerun 2")
     cam = camera(page)
