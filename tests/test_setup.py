@@ -120,6 +120,8 @@ def test_streamlit_config():
     assert 0 < cfg["server"]["maxUploadSize"] <= 50
     assert cfg["browser"]["gatherUsageStats"] is False
     assert cfg["client"]["showErrorDetails"] == "none"
+    # A full gc.collect(2) after every run costs ~190 ms of GIL with torch loaded (bench/bench_class_ws.py).
+    assert cfg["runner"]["postScriptGC"] is False
     colors = cfg["theme"]["chartCategoricalColors"]
     assert len(colors) == 8 and all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in colors)
 
