@@ -22,14 +22,16 @@ pytestmark = pytest.mark.browser
 # Per live chart: its label, the trace types it drew, and those it was asked for but drew as
 # something else. plotly.js coerces a type it has no module for to its default, "scatter", and
 # says so only at logging level 2: a missing "violin" would silently draw as scattered points.
-CHARTS = """() => [...document.querySelectorAll('.live-chart')].map(d => ({
-  label: d.getAttribute('aria-label'),
-  drawn: d._fullData.map(t => t.type),
-  unknown: d.data.map((t, i) => [t.type || 'scatter', d._fullData.find(f => f.index === i)?.type])
-                 .filter(([asked, drew]) => asked !== drew).map(([asked, drew]) => `${asked} drawn as ${drew}`),
-}))"""
-ALL_DRAWN = """() => { const c = [...document.querySelectorAll('.live-chart')];
-  return c.every(d => d.querySelector('.main-svg') && d._fullData); }"""
+# Read in the same moment as the check that every chart has drawn (null until then): a rerun or a
+# fragment tick may add a chart between a separate check and the read.
+CHARTS = """() => { const c = [...document.querySelectorAll('.live-chart')];
+  if (!c.every(d => d.querySelector('.main-svg') && d._fullData)) return null;
+  return c.map(d => ({
+    label: d.getAttribute('aria-label'),
+    drawn: d._fullData.map(t => t.type),
+    unknown: d.data.map((t, i) => [t.type || 'scatter', d._fullData.find(f => f.index === i)?.type])
+                   .filter(([asked, drew]) => asked !== drew).map(([asked, drew]) => `${asked} drawn as ${drew}`),
+  })); }"""
 
 
 def _failed_response(response) -> str | None:
@@ -54,10 +56,10 @@ def listen(page) -> list[str]:
 def charts_drawn(page) -> list[dict]:
     """Until the script is idle and every live chart on the page has drawn; their traces."""
     wait_for_app(page)
-    page.wait_for_function(ALL_DRAWN, timeout=60000)
+    page.wait_for_function(CHARTS, timeout=60000)
     wait_for_app(page)
     assert_no_exception(page)
-    return page.evaluate(CHARTS)
+    return page.wait_for_function(CHARTS, timeout=60000).json_value()
 
 
 def first_experiment_drawing(types: set[str]) -> dict[str, str]:
