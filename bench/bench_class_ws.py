@@ -24,7 +24,6 @@ Nothing here asserts a time.
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
@@ -32,25 +31,25 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_classroom import pct, served  # noqa: E402
+from bench_classroom import class_arguments, pct, served  # noqa: E402
 from ws_session import WsSession  # noqa: E402
 
 SELECTED_C = "selected c"
 PRESET = "Run BN Figure 1"
 PRESET_TIMEOUT = 900.0  # seconds; a preset with no exports by then counts as unfinished
-THINK = [0.0]  # seconds between a session's changes (--think)
 EXCEPTIONS: list[str] = []
 OPENS: list[float] = []
 
 
-async def cube_session(url: str, clicks: int, arrive: float = 0.0) -> list[float]:
-    """Open the cube ``arrive`` s from now and change the selected channel; seconds per change."""
+async def cube_session(url: str, clicks: int, arrive: float = 0.0, think: float = 0.0) -> list[float]:
+    """Open the cube ``arrive`` s from now and change the selected channel, ``think`` s apart;
+    seconds per change."""
     await asyncio.sleep(arrive)
     s = WsSession(url)
     OPENS.append(await s.open("cube", "norm=group"))
     times = []
     for i in range(clicks):
-        await asyncio.sleep(THINK[0])  # a student reads the answer before the next change
+        await asyncio.sleep(think)  # a student reads the answer before the next change
         s.set(SELECTED_C, 1 if i % 2 == 0 else 0)
         times.append(await s.rerun())
     EXCEPTIONS.extend(s.exceptions)
@@ -76,36 +75,31 @@ async def preset_session(url: str, arrive: float = 0.0) -> float:
     return time.perf_counter() - t0
 
 
-async def alone(url: str, clicks: int) -> tuple[list[float], float]:
+async def alone(url: str, clicks: int, think: float) -> tuple[list[float], float]:
     await cube_session(url, 1)  # warm the caches
-    steps = await cube_session(url, clicks)
+    steps = await cube_session(url, clicks, think=think)
     return steps, await preset_session(url)
 
 
-async def in_class(url: str, sessions: int, preset: int, clicks: int, arrive: float):
+async def in_class(url: str, sessions: int, preset: int, clicks: int, arrive: float, think: float):
     await cube_session(url, 1)  # the class is not the server's first visitor
     gap = arrive / max(sessions, 1)
     t0 = time.perf_counter()
-    results = await asyncio.gather(*[cube_session(url, clicks, i * gap) for i in range(sessions - preset)],
+    results = await asyncio.gather(*[cube_session(url, clicks, i * gap, think) for i in range(sessions - preset)],
                                    *[preset_session(url, (sessions - preset + i) * gap) for i in range(preset)])
     wall = time.perf_counter() - t0
     return [t for r in results if isinstance(r, list) for t in r], [r for r in results if isinstance(r, float)], wall
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=30)
-    ap.add_argument("--preset", type=int, default=8)
-    ap.add_argument("--clicks", type=int, default=6)
-    ap.add_argument("--arrive", type=float, default=15.0, help="seconds over which the class opens its pages")
+    ap = class_arguments(__doc__)
     ap.add_argument("--think", type=float, default=0.0,
                     help="seconds a session waits between changes (0: every change as soon as the last returns)")
     args = ap.parse_args()
-    THINK[0] = args.think
-    (steps_alone, preset_alone), peak_alone = served(alone, args.clicks)
+    (steps_alone, preset_alone), peak_alone = served(alone, args.clicks, args.think)
     opens_alone = OPENS[1:]  # not the warm-up
     OPENS.clear()
-    (steps, presets, wall), peak = served(in_class, args.sessions, args.preset, args.clicks, args.arrive)
+    (steps, presets, wall), peak = served(in_class, args.sessions, args.preset, args.clicks, args.arrive, args.think)
     a50, a95 = statistics.median(steps_alone), pct(steps_alone, 0.95)
     c50, c95 = statistics.median(steps), pct(steps, 0.95)
     print(f"cube step, one session:            p50 {a50 * 1000:.0f} ms, p95 {a95 * 1000:.0f} ms "

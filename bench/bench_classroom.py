@@ -223,12 +223,18 @@ def served(fn, *args):
         stop_streamlit(proc)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def class_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every class bench takes (this one and bench_class_ws.py): its size and pace."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--preset", type=int, default=8)
     ap.add_argument("--clicks", type=int, default=6)
     ap.add_argument("--arrive", type=float, default=15.0, help="seconds over which the class opens its pages")
+    return ap
+
+
+def main() -> None:
+    ap = class_arguments(__doc__)
     ap.add_argument("--draw", action="store_true", help="let every browser draw its charts (software WebGL)")
     args = ap.parse_args()
     global DRAW, ARRIVE
