@@ -78,7 +78,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     div.addEventListener("keydown", (event) => {
       if (event.altKey || event.ctrlKey || event.metaKey) return;
       const name = (event.shiftKey ? "Shift+" : "") + event.key;
-      if (!div.liveChart.keys?.includes(name)) return;
+      if (!div.liveChart.spec.keys?.includes(name)) return;
       event.preventDefault();
       event.stopPropagation();
       div.liveChart.send("key", name);
@@ -87,7 +87,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   const state = div.liveChart;
   const call = ++state.calls; // a later call supersedes this one while plotly.js loads
   const spec = JSON.parse(text);
-  Object.assign(state, { send: setTriggerValue, click: spec.click, keys: spec.keys });
+  Object.assign(state, { send: setTriggerValue, text, spec, name: spec.name });
   if (spec.keys?.length) div.tabIndex = 0; else div.removeAttribute("tabindex");
   let status = parentElement.querySelector(":scope > .live-chart-status");
   if (spec.status != null) { // a live region: screen readers read each new text (e.g. the new selection)
@@ -108,7 +108,6 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   div.style.height = spec.fill ? "max(360px, calc(100vh - 4.5rem))" : `${spec.height}px`;
   if (spec.fill) delete spec.figure.layout.height;
 
-  Object.assign(state, { text, spec, name: spec.name });
   (window.__liveCharts ??= new Map()).set(spec.name, div);
 
   const Plotly = await loadPlotly(spec.src);
@@ -138,7 +137,7 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     state.observer.observe(div);
     div.on("plotly_click", (event) => {
       const p = event.points[0];
-      if (!state.click || !p) return;
+      if (!state.spec.click || !p) return;
       state.send("click", {
         curveNumber: p.curveNumber, pointNumber: p.pointNumber, pointIndex: p.pointIndex ?? p.pointNumber,
         x: p.x ?? null, y: p.y ?? null, z: p.z ?? null, customdata: p.customdata ?? null,
