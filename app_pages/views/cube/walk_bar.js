@@ -9,7 +9,7 @@ const SYNC_MS = 700; // a pause this long ends a burst of steps
 const clamp = (k, count) => Math.max(1, Math.min(count, k));
 
 function show(bar) {
-  const w = bar.walk, { step, count } = w;
+  const w = bar.walk, { step } = w, { count } = w.spec;
   bar.dataset.step = String(step);
   w.prev.disabled = step <= 1;
   w.next.disabled = step >= count;
@@ -18,7 +18,7 @@ function show(bar) {
 }
 
 function move(bar, delta) {
-  const w = bar.walk, step = clamp(w.step + delta, w.count);
+  const w = bar.walk, step = clamp(w.step + delta, w.spec.count);
   if (step === w.step) return;
   w.step = step;
   show(bar);
@@ -44,8 +44,8 @@ function button(label, title, onClick) {
 export default function ({ data, parentElement, setStateValue, setTriggerValue }) {
   let bar = parentElement.querySelector(":scope > .normviz-walk");
   if (!bar) {
+    // The class also tells the page's key listener that a walkthrough is on the page.
     bar = Object.assign(document.createElement("div"), { className: "normviz-walk" });
-    bar.setAttribute("data-normviz-walk", ""); // tells the key listener a walkthrough is on the page
     bar.setAttribute("role", "group");
     bar.setAttribute("aria-label", "Walkthrough steps");
     const w = (bar.walk = {});
@@ -60,15 +60,14 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
     parentElement.appendChild(bar);
   }
   const w = bar.walk;
-  Object.assign(w, { spec: data, count: data.count, setState: setStateValue, trigger: setTriggerValue });
+  Object.assign(w, { spec: data, setState: setStateValue, trigger: setTriggerValue });
   // Python's step wins only when Python changed it (a new norm clamps it, a link sets it), not when a
   // run merely echoes a step this bar sent (the user may have stepped on while that run was going).
   if (w.step === undefined || (data.step !== w.server && data.step !== w.sent)) w.step = data.step;
   w.server = data.step;
-  w.step = clamp(w.step, w.count);
+  w.step = clamp(w.step, data.count);
   show(bar);
 
-  window.__normvizStep = (delta) => { const b = document.querySelector(".normviz-walk"); if (b) move(b, delta); };
   if (!window.__normvizStepListener) { // one listener per page (it outlives page switches: no bar, no steps)
     window.__normvizStepListener = (event) => {
       if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
@@ -77,9 +76,10 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
         || t.getAttribute("role") === "slider" || t.getAttribute("role") === "combobox");
       if (typing) return; // arrows belong to the focused control
       const delta = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
-      if (!delta || !document.querySelector("[data-normviz-walk]")) return;
+      const bar = document.querySelector(".normviz-walk");
+      if (!delta || !bar) return;
       event.preventDefault();
-      window.__normvizStep(delta);
+      move(bar, delta);
     };
     document.addEventListener("keydown", window.__normvizStepListener);
   }
