@@ -77,7 +77,9 @@ def test_step_link_and_arrow_keys_walk_instance_norm_in_the_browser(page, app_ur
     back.click()
     now = page.evaluate(ON_SCREEN)
     assert now["shown"] == ["Step 2 of 7: Light up its set"] and now["step"] == "2", now
-    page.wait_for_function("() => window.__runs >= 1", timeout=30000)
+    # Python has heard the step (an earlier sync, for step 4, may still be on its way: it must not count).
+    page.wait_for_function("() => { const w = document.querySelector('.normviz-walk')?.walk;"
+                           " return window.__runs >= 1 && w && w.server === w.step; }", timeout=30000)
     wait_for_app(page)
     now = page.evaluate(ON_SCREEN)
     assert now["runs"] <= 2 and now["shown"] == ["Step 2 of 7: Light up its set"], now  # 1 if the clicks came fast
