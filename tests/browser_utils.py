@@ -68,8 +68,8 @@ def drag_camera(page, chart, tries: int = 10) -> dict:
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.mouse.move(x, y)
         page.mouse.down()
-        for i in range(1, 11):
-            page.mouse.move(x + 15 * i, y + 4 * i)
+        for i in range(1, 11):  # sideways only: an upward drag each try would tip the eye onto the pole,
+            page.mouse.move(x + 15 * i, y)  # where no further drag moves it
         page.mouse.up()
         page.wait_for_timeout(300)  # the orbit camera eases out for a few frames
         eye = page.evaluate(eye_now)
