@@ -13,14 +13,13 @@ from urllib.parse import parse_qs, urlencode
 
 import streamlit as st
 
+from app_pages.kit import page_css
+
 NO_SIDEBAR_CSS = """
-<style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
 [data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"] { display: none !important; }
-</style>
 """
 PRESENT_CSS = """
-<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding: 1rem 2rem; }
 [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"], .live-chart) { flex-direction: column; }
@@ -30,7 +29,6 @@ html { font-size: 22px; }
 [data-testid="stMain"] { scroll-snap-type: y proximity; }
 header[data-testid="stHeader"] { display: none; }
 .katex-display { overflow-x: auto; overflow-y: hidden; }
-</style>
 """
 
 
@@ -56,11 +54,16 @@ def embedded() -> bool:
 
 
 def present_mode() -> None:
-    """Before the page runs: no sidebar when presenting or embedded, and the presenter's styles."""
-    if presenting() or embedded():
-        st.html(NO_SIDEBAR_CSS)
+    """Before the page runs: the page's CSS, on every page and run (see ``kit.page_css``).
+
+    No sidebar when presenting or embedded, the presenter's styles when presenting. Sent even when
+    empty: it is the run's first raw-HTML element, so the browser loads Streamlit's lazy renderer for
+    such elements while the page runs, and a page's own CSS (the walkthrough's) applies on arrival.
+    """
+    css = [NO_SIDEBAR_CSS] if presenting() or embedded() else []
     if presenting():
-        st.html(PRESENT_CSS)
+        css.append(PRESENT_CSS)
+    page_css("\n".join(css))
 
 
 def view_link(extra: dict | None = None) -> str:

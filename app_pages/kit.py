@@ -145,16 +145,38 @@ def session_owner() -> str:
     return st.session_state.setdefault("session_owner", uuid.uuid4().hex)
 
 
+CSS_MARK = "data-normviz-css"
+
+
+def page_css(css: str) -> None:
+    """Apply ``css`` (rules, without ``<style>``) to the page, in the run's order of elements.
+
+    Not ``st.html``: Streamlit sends a style-only body to its event container, which a fresh
+    browser drew ~0.6 s after the run had finished (measured in Chromium). Markdown that allows
+    HTML draws as soon as Streamlit's lazy raw-HTML renderer has loaded; elements that must not
+    show before this CSS applies are drawn by the same renderer (the walkthrough's steps). The
+    element hides its own container so it takes no gap (a hidden ``<style>`` still applies).
+    """
+    rule = f'[data-testid="stElementContainer"]:has(style[{CSS_MARK}]) {{ display: none; }}'
+    st.markdown(f"<style {CSS_MARK}>\n{css.strip()}\n{rule}\n</style>", unsafe_allow_html=True)
+
+
 def latex_lines(latex: str) -> None:
     """A long formula as one st.latex per ``\\quad``-separated part.
 
     A display formula wider than its column gets a horizontal scroll bar that a keyboard cannot
     reach (axe-core: scrollable-region-focusable); short lines fit and read better on a projector.
     """
-    for part in split_latex(latex):
-        # A line that ends in a subscript (β_c) overflows its box by KaTeX's 2 px .vlist-s strut
-        # and becomes a scrollable region; a trailing thin space keeps the strut inside.
-        st.latex(part + r"\,")
+    for part in latex_parts(latex):
+        st.latex(part)
+
+
+def latex_parts(latex: str) -> list[str]:
+    """The lines :func:`latex_lines` draws: the ``\\quad`` parts, each ending in a thin space.
+
+    A line that ends in a subscript (β_c) overflows its box by KaTeX's 2 px .vlist-s strut and
+    becomes a scrollable region; the trailing thin space keeps the strut inside."""
+    return [part + r"\," for part in split_latex(latex)]
 
 
 def split_latex(latex: str) -> list[str]:

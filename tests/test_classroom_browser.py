@@ -113,6 +113,19 @@ def test_step_link_and_arrow_keys_walk_instance_norm_in_the_browser(page, app_ur
     assert_no_exception(page)
 
 
+# Every frame from the first: the step headings on screen. A fresh browser loads Streamlit's renderers
+# lazily, and the CSS that hides the other steps must apply before any of them is drawn.
+WATCH_HEADINGS = r"""(() => {
+  window.__headingsSeen = new Set();
+  const look = () => {
+    for (const e of document.querySelectorAll('[data-testid="stMarkdown"] strong'))
+      if (/^Step \d+ of/.test(e.textContent) && e.getClientRects().length > 0) window.__headingsSeen.add(e.textContent);
+    requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();"""
+
+
 def test_the_step_link_opens_the_same_step_in_a_fresh_browser(page, app_url, browser):
     goto(page, f"{app_url}/cube?norm=batch_renorm&step=6")
     wait_step(page, 6, 9)
@@ -120,9 +133,12 @@ def test_the_step_link_opens_the_same_step_in_a_fresh_browser(page, app_url, bro
     assert "r and d" in text
     fresh = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     try:
+        fresh.add_init_script(WATCH_HEADINGS)
         goto(fresh, page.url)
         wait_step(fresh, 6, 9)
-        assert heading(fresh).first.inner_text() == text
+        fresh.wait_for_function("() => !!document.querySelector('.normviz-walk[data-step]')", timeout=30000)
+        assert heading(fresh).all_inner_texts() == [text]
+        assert fresh.evaluate("() => [...window.__headingsSeen]") == [text]  # no other step, in any frame
     finally:
         fresh.context.close()
 

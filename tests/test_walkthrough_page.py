@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import COMPONENT, payload
-from app_pages.kit import split_latex
+from app_pages.kit import CSS_MARK, split_latex
 from app_pages.views.cube.walkthrough import block_key
 
 from normviz.cube import numbers as cn, walkthrough as walk
@@ -53,8 +53,9 @@ def heading(at) -> str:
 
 
 def shows_formula(at, latex: str) -> bool:
-    """Every line of the formula (one st.latex per \\quad part) is on the page."""
-    return all(any(part in el.value for el in at.latex) for part in split_latex(latex))
+    """Every line of the formula (one display-math markdown per \\quad part) is on the page."""
+    shown = [el.value for el in at.markdown if el.value.startswith("$$")]
+    return all(any(part in value for value in shown) for part in split_latex(latex))
 
 
 def walk_chart(at) -> dict:
@@ -62,9 +63,14 @@ def walk_chart(at) -> dict:
                 if p["name"] == "cube.walk_figure")
 
 
+def page_styles(at) -> list[str]:
+    """The page's own CSS (``kit.page_css``: markdown holding a marked ``<style>``)."""
+    return [m.value for m in at.markdown if m.value.startswith(f"<style {CSS_MARK}>")]
+
+
 def shown_without_script(at, count: int) -> list[int]:
     """The steps the page's CSS leaves visible before the bar's script runs (it should be one)."""
-    css = "".join(h.proto.body for h in at.get("html") if "normviz-walk" in h.proto.body)
+    css = "".join(page_styles(at))
     return [k for k in range(1, count + 1) if f"body:not(:has(.normviz-walk)) :is(.st-key-{block_key(k)}," not in css]
 
 
@@ -147,11 +153,11 @@ def test_presenter_mode_and_the_link_to_this_view():
     at.query_params["present"] = "1"
     at.run()
     assert not at.exception, at.exception
-    assert any("font-size: 22px" in h.proto.body for h in at.get("html"))
+    assert any("font-size: 22px" in css for css in page_styles(at))
     codes = [c.value for c in at.code]
     assert any(c.endswith("present=1") for c in codes) and any(c.endswith("embed=true") for c in codes)
     at = AppTest.from_file("../app.py", default_timeout=60).run()
-    assert not any("font-size: 22px" in h.proto.body for h in at.get("html"))
+    assert not any("font-size: 22px" in css for css in page_styles(at))
 
 
 def test_a_locked_step_is_shown_without_step_controls():

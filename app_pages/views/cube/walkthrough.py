@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._live_chart import live_chart
-from app_pages.kit import explained_errors, latex_lines, wkey
+from app_pages.kit import explained_errors, latex_parts, page_css, wkey
 from normviz.cube import walkthrough as walk
 
 KEY = wkey("cube", "step")
@@ -58,7 +58,7 @@ def visibility_css(count: int, current: int) -> str:
 
     hidden = [f'body:has(.normviz-walk:not([data-step="{k}"])) {block(k)}' for k in range(1, count + 1)]
     hidden += [f"body:not(:has(.normviz-walk)) {block(k)}" for k in range(1, count + 1) if k != current]
-    return "<style>\n" + ",\n".join(hidden) + " { display: none; }\n</style>"
+    return ",\n".join(hidden) + " { display: none; }"
 
 
 def _open() -> None:
@@ -99,7 +99,7 @@ def render(spec, x, stats, locked: bool = False) -> None:
         return
     _bar(key=BAR, data={"step": current, "count": count, "chart": FIGURE, "alts": alts},
          on_step_change=_synced, on_close_change=_close)
-    st.html(visibility_css(count, current))
+    page_css(visibility_css(count, current))
     for k, step in enumerate(steps, 1):
         with st.container(key=block_key(k)):
             _block(step, k, count)
@@ -108,7 +108,14 @@ def render(spec, x, stats, locked: bool = False) -> None:
 
 
 def _block(step: walk.Step, number: int, count: int) -> None:
-    st.markdown(f"**Step {number} of {count}: {step.title}**")
-    st.markdown(step.text)
+    """Step ``number``'s heading, sentence and formula lines, all as markdown that allows HTML.
+
+    A fresh browser draws such markdown only once Streamlit's lazy raw-HTML renderer has loaded,
+    the same moment the visibility CSS (``page_css``) applies. Plain markdown and ``st.latex`` draw
+    before it: every step showed for ~0.3 s on a fresh load (measured in Chromium)."""
+    html = {"unsafe_allow_html": True}  # no HTML in the text: this only picks the renderer
+    st.markdown(f"**Step {number} of {count}: {step.title}**", **html)
+    st.markdown(step.text, **html)
     with explained_errors():
-        latex_lines(step.latex)  # one line per \quad part: a display formula wider than the page scrolls
+        for part in latex_parts(step.latex):  # st.latex's own body, one line per \quad part
+            st.markdown(f"$$\n{part}\n$$", **html)
