@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from normviz.cube import numbers as cn, walkthrough as wt
 from normviz.norms import NORMS, normalize, normalize_weight
 from normviz.norms.sets import pooling_weights
+from normviz.palette import BLUE, VERMILLION
 
 KEYS = list(NORMS)
 
@@ -130,10 +131,34 @@ def test_an_undefined_norm_ends_with_the_reason():
     assert wt.clamp_step(99, len(steps)) == len(steps) - 1 and wt.clamp_step(-3, len(steps)) == 0
 
 
+def covered(shapes: list[dict], n_rows: int, n_cols: int, colour: str) -> np.ndarray:
+    """The cells inside the rectangles of ``colour`` (shape bounds are category positions ± ½)."""
+    mask = np.zeros((n_rows, n_cols), dtype=int)
+    for s in shapes:
+        if s["line"]["color"] == colour:
+            r0, r1 = sorted((s["y0"], s["y1"]))
+            c0, c1 = sorted((s["x0"], s["x1"]))
+            mask[int(np.ceil(r0)):int(np.floor(r1)) + 1, int(np.ceil(c0)):int(np.floor(c1)) + 1] += 1
+    return mask
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=1, max_size=9), min_size=1, max_size=9).filter(
+    lambda rows: len({len(r) for r in rows}) == 1))
+def test_outline_rects_cover_the_cells_exactly_once(rows):
+    mask = np.array(rows, dtype=bool)
+    rects = wt.outline_rects(mask)
+    count = np.zeros(mask.shape, dtype=int)
+    for r0, r1, c0, c1 in rects:
+        assert r0 <= r1 and c0 <= c1
+        count[r0:r1 + 1, c0:c1 + 1] += 1
+    assert np.array_equal(count, mask.astype(int))  # every True cell once, no False cell
+
+
 @pytest.mark.parametrize("norm", KEYS)
 def test_each_frame_of_the_walk_figure_is_that_steps_figure(norm):
-    """The browser steps by applying frame k to the figure (trace 1 and the title replaced): that
-    must draw exactly what step_figure draws for step k, for every norm."""
+    """The browser steps by applying frame k to the figure (the layout's shapes and title replaced):
+    that must draw exactly what step_figure draws for step k, for every norm, and the outlines must
+    cover exactly the step's cells."""
     spec, x = _case(norm, (2, 4, 3, 3), 1, 2)
     steps = wt.steps(spec, x)
     shown = len(steps) // 2
@@ -141,16 +166,17 @@ def test_each_frame_of_the_walk_figure_is_that_steps_figure(norm):
     assert [f["name"] for f in walk["frames"]] == [str(k) for k in range(1, len(steps) + 1)]
     base = wt.step_figure(spec, x, steps[shown]).to_plotly_json()
     assert walk["layout"]["title"] == base["layout"]["title"]  # the server draws its own step first
+    n, c, h, w = spec.index
+    N, C, H, W = x.shape  # a weight norm's x is the weight, (o, i, kh, kw)
     for k, (step, frame) in enumerate(zip(steps, walk["frames"])):
         want = wt.step_figure(spec, x, step).to_plotly_json()
-        data = list(walk["data"])
-        for t, trace in zip(frame["traces"], frame["data"]):
-            data[t] = trace
-        assert len(data) == len(want["data"]) == 3
-        for got, exp in zip(data, want["data"]):
-            for field in ("x", "y", "mode", "name"):
-                assert list(np.ravel(got.get(field, []))) == list(np.ravel(exp.get(field, []))), (k, field)
+        assert frame["traces"] == [] and frame["data"] == [] and len(want["data"]) == 1
         assert np.array_equal(walk["data"][0]["z"], want["data"][0]["z"])  # the heatmap travels once
-        assert frame["layout"]["title"] == want["layout"]["title"]
+        layout = {**walk["layout"], **frame["layout"]}
+        assert layout["title"] == want["layout"]["title"]
+        assert [dict(s) for s in layout["shapes"]] == [dict(s) for s in want["layout"]["shapes"]]
         assert frame["layout"]["meta"]["alt"] == wt.step_alt(step, k + 1, len(steps))
-        assert len(frame["data"][0]["x"]) == int(step.cells.sum())
+        cells = step.cells.reshape(N * C, H * W)
+        assert np.array_equal(covered(frame["layout"]["shapes"], *cells.shape, BLUE), cells.astype(int))
+        selected = covered(frame["layout"]["shapes"], *cells.shape, VERMILLION)
+        assert np.argwhere(selected).tolist() == [[n * C + c, h * W + w]]

@@ -17,6 +17,8 @@ from app_pages.views.cube.walkthrough import block_key
 
 from normviz.cube import numbers as cn, walkthrough as walk
 from normviz.norms import NORMS
+from normviz.palette import BLUE
+from test_walkthrough import covered
 
 PAGE = "../app_pages/cube.py"
 
@@ -109,11 +111,12 @@ def test_step_in_the_url_opens_that_step_with_every_step_on_the_page():
     assert data["alts"][2].startswith(f"Step 3 of {n}, {steps[2].title}: ")
     chart = walk_chart(at)
     assert chart["frame"] == 2 and chart["figure"]["layout"]["title"]["text"].startswith(steps[2].title)
-    assert len(chart["figure"]["data"][1]["x"]) == 48  # GN with G = 2, C = 6, H = W = 4: 3·4·4 cells outlined
+    # GN with G = 2, C = 6, H = W = 4: 3·4·4 cells outlined
+    assert covered(chart["figure"]["layout"]["shapes"], 2 * 6, 4 * 4, BLUE).sum() == 48
     frames = chart["figure"]["frames"]
     assert [f["name"] for f in frames] == [str(k) for k in range(1, n + 1)]
-    assert [len(f["data"][0]["x"]) for f in frames] == [int(s.cells.sum()) for s in steps]
-    assert all(f["traces"] == [1] and f["layout"]["meta"]["alt"] == a for f, a in zip(frames, data["alts"]))
+    assert [covered(f["layout"]["shapes"], 12, 16, BLUE).sum() for f in frames] == [int(s.cells.sum()) for s in steps]
+    assert all(f["traces"] == [] and f["layout"]["meta"]["alt"] == a for f, a in zip(frames, data["alts"]))
 
 
 def test_the_step_the_bar_reports_moves_the_url_and_close_closes():

@@ -24,6 +24,7 @@ import numpy as np
 from normviz.cube.numbers import CubeSpec, ElementStats, _fmt, _neg, element_stats, summary_sentence
 from normviz.norms import NORMS
 from normviz.norms.sets import group_ids
+from normviz.palette import BLUE, VERMILLION
 
 MAX_LISTED = 6  # values written out in a sum; a longer set is shown as its first few, "…", and the total
 
@@ -322,12 +323,38 @@ def _labels(spec: CubeSpec, x: np.ndarray) -> tuple[list[str], list[str]]:
             [f"{hh}{h} {ww}{w}" for h in range(H) for w in range(W)])
 
 
-def _outlines(step: Step, rows: list[str], cols: list[str]) -> dict:
-    """The step's cells as open squares: the one trace that changes from step to step."""
-    lit = np.argwhere(step.cells.reshape(len(rows), len(cols)))
-    return dict(type="scatter", x=[cols[c] for _, c in lit], y=[rows[r] for r, _ in lit], mode="markers",
-                marker=dict(symbol="square-open", size=22, color="#1f6fd1", line=dict(width=3)),
-                name="highlighted", hoverinfo="skip")
+def outline_rects(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Few rectangles that cover exactly the True cells of a 2D ``mask``.
+
+    Each row's runs of consecutive True cells, each run merged with the same run in the rows
+    right below it. Returns ``(r0, r1, c0, c1)`` (inclusive bounds), disjoint, sorted. A pooling
+    set in the flat (n, c) × (h, w) layout is a union of whole or partial rows, so a norm's set
+    is one to a few rectangles (BatchNorm: one per sample; LayerNorm: one)."""
+    mask = np.asarray(mask, dtype=bool)
+    done, open_runs = [], {}  # open_runs: (c0, c1) -> the row it started in
+    for r in range(mask.shape[0] + 1):
+        row = mask[r] if r < mask.shape[0] else np.zeros(mask.shape[1], dtype=bool)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], row.astype(np.int8), [0]))))
+        runs = {(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])}
+        for run in [run for run in open_runs if run not in runs]:
+            done.append((open_runs.pop(run), r - 1, *run))
+        for run in runs:
+            open_runs.setdefault(run, r)
+    return sorted(done)
+
+
+def _box(r0: int, r1: int, c0: int, c1: int, colour: str, inset: float) -> dict:
+    """A rectangle around cells r0…r1 × c0…c1 (category positions), drawn above the heatmap."""
+    return dict(type="rect", xref="x", yref="y", x0=c0 - 0.5 + inset, x1=c1 + 0.5 - inset, y0=r0 - 0.5 + inset,
+                y1=r1 + 0.5 - inset, line=dict(color=colour, width=3), fillcolor="rgba(0,0,0,0)", layer="above")
+
+
+def _shapes(step: Step, selected: tuple[int, int], n_rows: int, n_cols: int) -> list[dict]:
+    """The step's cells outlined in blue (in data units, so the outline fits the cells at any
+    width, where fixed-size markers overlapped into a band), the selected element in vermillion."""
+    outlines = [_box(*r, colour=BLUE, inset=0.06) for r in outline_rects(step.cells.reshape(n_rows, n_cols))]
+    r, c = selected
+    return outlines + [_box(r, r, c, c, colour=VERMILLION, inset=-0.12)]
 
 
 def _title(step: Step) -> dict:
@@ -335,11 +362,12 @@ def _title(step: Step) -> dict:
 
 
 def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
-    """A flat heatmap of x with the step's cells outlined and the selected element circled.
+    """A flat heatmap of x with the step's cells outlined and the selected element boxed.
 
     Rows are the (n, c) pairs (for a weight: (o, i)), columns the (h, w) positions, each cell
     labelled with its value when there are few enough to read. Returns a ``go.Figure`` with
-    three traces: the heatmap, the outlined cells (trace 1), the selected element.
+    one trace, the heatmap; the outlines are ``layout.shapes`` (:func:`outline_rects`, then the
+    selected element's box, last so it is drawn on top).
     """
     import plotly.graph_objects as go
 
@@ -347,15 +375,11 @@ def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
     z = x.reshape(N * C, H * W)
     rows, cols = _labels(spec, x)
     i = tuple(spec.index)
-    fr, fc = i[0] * C + i[1], i[2] * W + i[3]
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Greys", showscale=False, xgap=1, ygap=1,
                                texttemplate="%{z:.2f}" if z.size <= 400 else None, hoverinfo="x+y+z"))
-    fig.add_trace(_outlines(step, rows, cols))
-    fig.add_trace(go.Scatter(x=[cols[fc]], y=[rows[fr]], mode="markers", name="selected",
-                             marker=dict(symbol="circle-open", size=30, color="#d1495b", line=dict(width=3)),
-                             hoverinfo="skip"))  # open, so the cell's value stays readable
     fig.update_layout(height=max(220, 26 * N * C + 80), margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
-                      title=_title(step), yaxis=dict(autorange="reversed"), template="plotly_white")
+                      title=_title(step), yaxis=dict(autorange="reversed"), template="plotly_white",
+                      shapes=_shapes(step, (i[0] * C + i[1], i[2] * W + i[3]), N * C, H * W))
     return fig
 
 
@@ -368,13 +392,17 @@ def walk_figure(spec: CubeSpec, x: np.ndarray, steps: list[Step], shown: int = 0
     """Every step's figure in one plotly figure: the browser steps through it without the server.
 
     The figure is :func:`step_figure` of ``steps[shown]``; ``frames[k]`` (named ``"k+1"``) turns it
-    into step k's figure: its ``data`` replaces trace 1 (the outlined cells, ``traces=[1]``) and its
-    ``layout`` the title, with ``layout.meta.alt`` the step's text alternative (:func:`step_alt`).
-    The heatmap, the largest part, travels once. Returns a plotly dict (``to_plotly_json`` form).
+    into step k's figure: its ``layout`` replaces the outlines (``shapes``) and the title, with
+    ``layout.meta.alt`` the step's text alternative (:func:`step_alt`); no trace changes
+    (``traces=[]``). The heatmap, the largest part, travels once. Returns a plotly dict
+    (``to_plotly_json`` form).
     """
-    rows, cols = _labels(spec, x)
     fig = step_figure(spec, x, steps[shown]).to_plotly_json()
-    fig["frames"] = [dict(name=str(k + 1), traces=[1], data=[_outlines(step, rows, cols)],
-                          layout=dict(title=_title(step), meta=dict(alt=step_alt(step, k + 1, len(steps)))))
+    N, C, H, W = x.shape
+    i = tuple(spec.index)
+    selected = (i[0] * C + i[1], i[2] * W + i[3])
+    fig["frames"] = [dict(name=str(k + 1), traces=[], data=[],
+                          layout=dict(title=_title(step), shapes=_shapes(step, selected, N * C, H * W),
+                                      meta=dict(alt=step_alt(step, k + 1, len(steps)))))
                      for k, step in enumerate(steps)]
     return fig
