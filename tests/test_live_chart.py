@@ -17,7 +17,8 @@ from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
-from app_pages._live_chart import ASSETS, BUNDLE, COMPONENT, VENDOR_DIR, bundle_info, live_chart, payload, table_toggle_key
+from app_pages._live_chart import (ASSETS, BUNDLE, COMPONENT, VENDOR_DIR, bundle_info, figure_spec, live_chart, payload,
+                                   table_toggle_key)
 
 DEMO = Path(__file__).parent / "apps" / "live_chart_demo.py"
 
@@ -84,6 +85,35 @@ def test_numpy_arrays_travel_as_base64_typed_arrays():
     assert values.shape == (40,) and values[0] == 0.0
     expected = np.random.default_rng(0).normal(size=(3, 40))[0, 1:]
     np.testing.assert_array_equal(values[1:], expected)
+
+
+ARRAYS = {
+    "float64 2-D": np.random.default_rng(1).normal(size=(4, 5)),
+    "float32": np.linspace(0, 1, 7, dtype=np.float32),
+    "int64 small": np.arange(-3, 4),
+    "int64 for int16": np.array([-300, 20000]),
+    "int64 too big": np.array([0, 2**40]),
+    "uint64 for uint8": np.array([0, 255], dtype=np.uint64),
+    "not contiguous": np.arange(20.0).reshape(4, 5)[:, ::2],
+    "empty": np.zeros(0),
+    "bool": np.array([True, False]),
+    "strings": np.array(["a", "b"]),
+    "float16": np.ones(3, dtype=np.float16),
+}
+
+
+@pytest.mark.parametrize("name", list(ARRAYS))
+def test_the_figure_travels_as_plotlys_own_json_without_changing_it(name):
+    """figure_spec skips plotly's deep copy and its narwhals trip; the JSON must not change."""
+    v = ARRAYS[name]
+    fig = go.Figure(go.Scatter(x=v, y=[1, 2], customdata=[[1, v.tolist()]]), layout={"xaxis": {"range": [0, 1]}},
+                    frames=[go.Frame(data=[go.Scatter(x=v)], name="f")])
+    before = fig.to_plotly_json()
+    as_json = lambda spec: json.loads(pio.json.to_json_plotly(spec))  # noqa: E731
+    assert as_json(figure_spec(fig)) == as_json(before)
+    plain = {"data": [{"type": "scatter", "x": v}]}  # live_chart also takes a plotly dict
+    assert as_json(figure_spec(plain)) == as_json({"data": go.Figure(plain).to_plotly_json()["data"]})
+    assert as_json(fig.to_plotly_json()) == as_json(before)  # fig itself is unchanged
 
 
 def test_click_reaches_python_and_lasts_one_run():

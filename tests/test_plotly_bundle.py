@@ -26,7 +26,8 @@ import pytest
 from plotly.basedatatypes import BaseTraceType
 from streamlit.testing.v1 import AppTest
 
-from app_pages._live_chart import BUNDLE, BUNDLE_TRACES, BUNDLE_VERSION, bundle_info, payload
+from app_pages._live_chart import BUNDLE, BUNDLE_TRACES, BUNDLE_VERSION, COMPONENT, bundle_info, payload
+from normviz.state import IMAGE_LAB_VIEWS
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -79,10 +80,30 @@ def test_the_scan_finds_trace_types_where_the_app_names_them():
 
 
 def trace_types(at: AppTest) -> set[str]:
-    return {t.get("type", "scatter") for el in at.get("bidi_component") for t in payload(el)["figure"]["data"]}
+    return {t.get("type", "scatter") for el in at.get("bidi_component") if el.proto.component_name == COMPONENT
+            for t in payload(el)["figure"]["data"]}
 
 
-def test_every_live_chart_of_the_cube_experiments_and_exercises_uses_bundled_types():
+def test_every_live_chart_of_the_cube_image_lab_experiments_and_exercises_uses_bundled_types(monkeypatch):
+    """Every chart these pages draw (every norm, image-lab view, experiment and exercise) uses a bundled trace type,
+    and travels as exactly the JSON plotly's own ``to_plotly_json`` gives (live_chart skips its copy)."""
+    import plotly.io as pio
+
+    from app_pages import _live_chart
+
+    checked, differ = [], []
+
+    def figure_spec(fig):
+        spec = real(fig)
+        plotly_json = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else None
+        if plotly_json is not None:
+            checked.append(1)
+            if pio.json.to_json_plotly(spec) != pio.json.to_json_plotly(plotly_json):
+                differ.append(spec.get("layout", {}).get("title"))
+        return spec
+
+    real = _live_chart.figure_spec
+    monkeypatch.setattr(_live_chart, "figure_spec", figure_spec)
     seen: dict[str, set[str]] = {}
     cube = AppTest.from_file("../app_pages/cube.py", default_timeout=120)
     cube.run()
@@ -97,6 +118,16 @@ def test_every_live_chart_of_the_cube_experiments_and_exercises_uses_bundled_typ
             at.selectbox(key=key).set_value(option).run()
             assert not at.exception, f"{page}: {option}"
             seen[f"{page}: {option}"] = trace_types(at)
+    for view in IMAGE_LAB_VIEWS:
+        lab = AppTest.from_file("../app_pages/image_lab.py", default_timeout=120)
+        lab.query_params["view"] = view
+        lab.run()
+        assert not lab.exception, view
+        seen[f"image lab {view}"] = trace_types(lab)
+    cube.button(key="cube.walk_open").click().run()  # the walkthrough's figure, with its frames
+    assert not cube.exception
+    seen["cube walkthrough"] = trace_types(cube)
+    assert len(checked) > 100 and not differ, f"{len(differ)} of {len(checked)} figures differ: {differ[:3]}"
     missing = {where: sorted(types - set(BUNDLE_TRACES)) for where, types in seen.items() if types - set(BUNDLE_TRACES)}
     assert not missing, f"live charts use trace types missing from {BUNDLE.name}: {missing}"
     # Not vacuous: these pages between them draw every bundled type.

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._live_chart import live_chart
-from app_pages.views.image_lab.common import Context, erase_for, k, labels, legend, pick_image, show
-from normviz.images import figures as image_figures, lab as image_lab, load as images
+from app_pages.views.image_lab.common import Context, changed_png, erase_for, k, labels, legend, pick_image, show
+from normviz.images import figures as image_figures, lab as image_lab
 
 
 @st.fragment
@@ -27,11 +27,11 @@ def render(ctx: Context) -> None:
     s = ctx.current()
     glob = image_lab.Change(s.a, s.b, (1.0, 1.0, 1.0), s.clip)
     cast = image_lab.Change(1.0, 0.0, (s.gain_r, s.gain_g, s.gain_b), s.clip)
-    res_g, pred_g, row_o, row_g, img_g = erase_for(ctx.key, ctx.x, s.image, glob, s.groups, s.rho)
-    res_c, pred_c, _, row_c, img_c = erase_for(ctx.key, ctx.x, s.image, cast, s.groups, s.rho)
+    res_g, pred_g, row_o, row_g = erase_for(ctx.key, ctx.x, s.image, glob, s.groups, s.rho)
+    res_c, pred_c, _, row_c = erase_for(ctx.key, ctx.x, s.image, cast, s.groups, s.rho)
     views = image_lab.VIEWS
     lbl = labels(views, s.groups, s.rho)
-    show(image_figures.mosaic([images.to_uint8(images.to_hwc(v)) for v in (ctx.x[s.image], img_g, img_c)]),
+    show(changed_png(ctx.key, ctx.x, s.image, (glob, cast)),
          alt="Three panels: the original image, after a·x + b and after the colour cast",
          caption=f"original | a·x + b with a = {s.a:g}, b = {s.b:g} | gains "
                  f"({s.gain_r:g}, {s.gain_g:g}, {s.gain_b:g}) — shown clipped to [0, 1] for viewing only")
