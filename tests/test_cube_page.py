@@ -4,28 +4,21 @@ explained, and URL query parameters become widget values (invalid ones replaced,
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
+import page_utils
 from app_pages._live_chart import COMPONENT, payload
 
 from normviz.cube.keys import KEYS
 from normviz.norms import NORMS
 from normviz.validate import divisors
 
-PAGE = "../app_pages/cube.py"
-
-
-def open_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+open_page = partial(page_utils.open_page, "cube.py")
 
 
 def texts(at, kind: str) -> list[str]:

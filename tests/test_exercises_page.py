@@ -2,21 +2,13 @@
 and wrong answers are scored at once; the result code shown decodes to the answers given."""
 from __future__ import annotations
 
-from streamlit.testing.v1 import AppTest
+from functools import partial
 
+import page_utils
 from app_pages._live_chart import payload
 from normviz.classroom import exercises as E
 
-PAGE = "../app_pages/exercises.py"
-
-
-def open_page(**query) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+open_page = partial(page_utils.open_page, "exercises.py")
 
 
 def code_shown(at) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import page_utils
 from app_pages._live_chart import COMPONENT, payload
 from normviz.state import CubeState, ExperimentsState, ImageLabState, TrainingLabState
 
@@ -27,12 +28,7 @@ LOCK_NOTE = "fixed by your teacher"
 
 
 def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app_pages" / PAGES[page][0]), default_timeout=90)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return page_utils.open_page(PAGES[page][0], timeout=90, **query)
 
 
 def input_keys(at) -> set[str]:

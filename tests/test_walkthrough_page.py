@@ -6,11 +6,13 @@ the library's; presenter mode and the link to this view come from app.py on ever
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import page_utils
 from app_pages._live_chart import COMPONENT, payload
 from app_pages.kit import CSS_MARK, split_latex
 from app_pages.views.cube.walkthrough import block_key
@@ -20,16 +22,7 @@ from normviz.norms import NORMS
 from normviz.palette import BLUE
 from test_walkthrough import covered
 
-PAGE = "../app_pages/cube.py"
-
-
-def open_page(path=PAGE, **query) -> AppTest:
-    at = AppTest.from_file(path, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = str(v)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+open_page = partial(page_utils.open_page, "cube.py")
 
 
 def bar(at) -> dict | None:
