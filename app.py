@@ -17,11 +17,13 @@ waits for another thread's import of the same module to finish; plotly's peek do
 import pandas  # noqa: F401  # before any page runs: see below
 import streamlit as st
 
-from app_pages._classroom import copy_link, present_mode
+from app_pages._classroom import copy_link, embedded, present_mode, presenting
 
 # An emoji, not a :material/...: icon: Streamlit 1.67 fetches a Material favicon from
 # fonts.gstatic.com (the nav icons come from its bundled font); an emoji becomes a data: URL.
-st.set_page_config(page_title="normviz", page_icon="🧊", layout="wide")
+# Presenting or embedded: the sidebar starts collapsed, so it never shows before the CSS that hides it.
+st.set_page_config(page_title="normviz", page_icon="🧊", layout="wide",
+                   initial_sidebar_state="collapsed" if presenting() or embedded() else "auto")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -143,8 +143,21 @@ def test_the_step_link_opens_the_same_step_in_a_fresh_browser(page, app_url, bro
         fresh.context.close()
 
 
+# Whether the sidebar took any of the screen in any frame from the first.
+WATCH_SIDEBAR = r"""(() => {
+  window.__sidebarShown = false;
+  const look = () => {
+    const s = document.querySelector('section[data-testid="stSidebar"]'), r = s?.getBoundingClientRect();
+    if (r && r.width > 0 && r.right > 1 && getComputedStyle(s).display !== "none") window.__sidebarShown = true;
+    requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();"""
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_embed_works_on_every_page(page, app_url, path):
+    page.add_init_script(WATCH_SIDEBAR)
     goto(page, f"{app_url}/{path}?embed=true")
     sidebar = page.locator('[data-testid="stSidebar"]')
     if sidebar.count():  # the hiding style arrives with the script run's first elements
@@ -152,17 +165,19 @@ def test_embed_works_on_every_page(page, app_url, path):
     assert page.locator('[data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]') \
         .filter(visible=True).count() == 0
     page.locator("h1", has_text=PAGES[path]).first.wait_for(timeout=60000)
+    assert not page.evaluate("() => window.__sidebarShown")  # not even before the page's CSS arrived
     assert_no_exception(page)
 
 
 def test_presenter_mode_at_1280x720(browser, app_url):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(WATCH_SIDEBAR)
     page = context.new_page()
     try:
         goto(page, f"{app_url}/cube?present=1&norm=layer&step=5")
         wait_step(page, 5, 7)
         assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "22px"
-        assert page.locator('[data-testid="stSidebar"]').filter(visible=True).count() == 0
+        assert not page.evaluate("() => window.__sidebarShown")  # a projector never sees it, not even at first
         # The cube and the unfolded view are stacked: each chart spans (nearly) the whole width.
         boxes = [page.locator('.live-chart').nth(i).bounding_box() for i in range(2)]
         assert all(b["width"] > 1000 for b in boxes) and boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 5
