@@ -15,6 +15,14 @@ import streamlit as st
 
 from app_pages.kit import page_css
 
+# Every page. On a phone a display formula wider than the screen scrolled sideways out of reach
+# (a 6-value sum is ~720 px at 390 px wide); KaTeX splits a formula into boxes at its top-level
+# operators and relations, so letting the line wrap between them breaks it there instead.
+PAGE_CSS = """
+@media (max-width: 640px) {
+  .katex-display > .katex, .katex-display > .katex > .katex-html { white-space: normal; }
+}
+"""
 NO_SIDEBAR_CSS = """
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
 [data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"] { display: none !important; }
@@ -56,11 +64,12 @@ def embedded() -> bool:
 def present_mode() -> None:
     """Before the page runs: the page's CSS, on every page and run (see ``kit.page_css``).
 
-    No sidebar when presenting or embedded, the presenter's styles when presenting. Sent even when
-    empty: it is the run's first raw-HTML element, so the browser loads Streamlit's lazy renderer for
-    such elements while the page runs, and a page's own CSS (the walkthrough's) applies on arrival.
+    Formulas that wrap on a phone, everywhere; no sidebar when presenting or embedded; the
+    presenter's styles when presenting. It is the run's first raw-HTML element, so the browser
+    loads Streamlit's lazy renderer for such elements while the page runs, and a page's own CSS
+    (the walkthrough's) applies on arrival.
     """
-    css = [NO_SIDEBAR_CSS] if presenting() or embedded() else []
+    css = [PAGE_CSS] + ([NO_SIDEBAR_CSS] if presenting() or embedded() else [])
     if presenting():
         css.append(PRESENT_CSS)
     page_css("\n".join(css))

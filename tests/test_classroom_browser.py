@@ -201,3 +201,27 @@ def test_presenter_mode_at_1280x720(browser, app_url):
         assert_no_exception(page)
     finally:
         context.close()
+
+
+# The walkthrough's formulas on screen that are wider than their box (they would scroll sideways).
+OVERFLOWING = """() => [...document.querySelectorAll('[class*="st-key-cube-walk-step-"] .katex-display')]
+  .filter((e) => e.getClientRects().length > 0 && e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"""
+
+
+@pytest.mark.parametrize("norm", ["group", "rms", "weight", "switchable"])
+def test_every_walkthrough_formula_fits_a_phone_screen(browser, app_url, norm):
+    """At 390 px a listed sum is ~2x the screen: it must wrap at its operators, not scroll."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        goto(page, f"{app_url}/cube?norm={norm}&step=1")
+        page.wait_for_function("() => !!document.querySelector('.normviz-walk[data-step]')", timeout=30000)
+        wait_for_app(page)
+        count = int(re.search(r"of (\d+)", heading(page).first.inner_text()).group(1))
+        for k in range(1, count + 1):
+            assert heading(page).first.inner_text().startswith(f"Step {k} of {count}")
+            assert page.evaluate(OVERFLOWING) == [], f"step {k}"
+            if k < count:
+                page.locator(".normviz-walk button", has_text="Next").click()
+    finally:
+        context.close()

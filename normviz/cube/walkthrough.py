@@ -87,7 +87,7 @@ def _mean_step(x, cells, sym: str = r"\mu_S", title: str = "The mean μ") -> Ste
     mu = float(vals.mean())
     return Step(title, f"Add the {vals.size} values of the set and divide by their number.",
                 # Two lines (\quad: the page shows each part on its own line): the sum alone is wide.
-                rf"{sym} = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals)}\right) \quad = \frac{{{_fmt(float(vals.sum()))}}}"
+                rf"{sym} = \frac{{1}}{{{vals.size}}}({_listed_sum(vals)}) \quad = \frac{{{_fmt(float(vals.sum()))}}}"
                 rf"{{{vals.size}}} = {_fmt(mu)}",
                 cells, {"sum": float(vals.sum()), "mu": mu})
 
@@ -153,7 +153,7 @@ def _statistics_steps(spec: CubeSpec, x, stats: ElementStats) -> list[Step]:
         nu2 = float(np.mean(vals * vals))
         steps.append(Step("The mean of squares ν² (no mean)", f"{ns.name} subtracts nothing: it divides by the "
                           "root mean square of the set, so only the scale is normalized.",
-                          rf"\nu^2_S = \frac{{1}}{{{vals.size}}}\left({_listed_sum(vals, square=True)}\right) \quad = "
+                          rf"\nu^2_S = \frac{{1}}{{{vals.size}}}({_listed_sum(vals, square=True)}) \quad = "
                           rf"\frac{{{_fmt(float(np.sum(vals * vals)))}}}{{{vals.size}}} = {_fmt(nu2)}", cells, {"sum_squares": float(np.sum(vals * vals)), "nu2": nu2}))
         xh = xv / _root(nu2 + eps)
         steps.append(Step("Rescale: x̂", "Divide by the root mean square.",
@@ -266,8 +266,8 @@ def _weight_steps(spec: CubeSpec, x, stats: ElementStats) -> list[Step]:
     else:  # Weight Norm: divide by the filter's Euclidean norm, times g
         norm = np.float64(np.sqrt(np.sum(vals * vals)))
         steps.append(Step("The filter's length ‖v‖", "The Euclidean norm of the output unit's weight vector.",
-                          rf"\lVert v \rVert = \sqrt{{{_listed_sum(vals, square=True)}}} \quad = \sqrt{{{_fmt(float(np.sum(vals * vals)))}}}"
-                          rf" = {_fmt(norm)}", cells,
+                          rf"\lVert v \rVert^2 = {_listed_sum(vals, square=True)} \quad = {_fmt(float(np.sum(vals * vals)))},\quad"
+                          rf"\lVert v \rVert = \sqrt{{{_fmt(float(np.sum(vals * vals)))}}} = {_fmt(norm)}", cells,
                           {"norm": norm}))
         out = wv / norm
         steps.append(Step("Rescale: w = g·v/‖v‖", "The direction v/‖v‖ and the length g are learned separately; "
