@@ -161,22 +161,22 @@ def page_css(css: str) -> None:
     st.markdown(f"<style {CSS_MARK}>\n{css.strip()}\n{rule}\n</style>", unsafe_allow_html=True)
 
 
-def latex_lines(latex: str) -> None:
-    """A long formula as one st.latex per ``\\quad``-separated part.
+def latex_lines(latex: str, *, with_page_css: bool = False) -> None:
+    """A long formula as one display formula per ``\\quad``-separated part.
 
     A display formula wider than its column gets a horizontal scroll bar that a keyboard cannot
     reach (axe-core: scrollable-region-focusable); short lines fit and read better on a projector.
+    ``with_page_css``: draw each line as markdown that allows HTML (``st.latex``'s own body), so it
+    shows no sooner than CSS from :func:`page_css` that may hide it (the walkthrough's steps).
     """
-    for part in latex_parts(latex):
-        st.latex(part)
-
-
-def latex_parts(latex: str) -> list[str]:
-    """The lines :func:`latex_lines` draws: the ``\\quad`` parts, each ending in a thin space.
-
-    A line that ends in a subscript (β_c) overflows its box by KaTeX's 2 px .vlist-s strut and
-    becomes a scrollable region; the trailing thin space keeps the strut inside."""
-    return [part + r"\," for part in split_latex(latex)]
+    for part in split_latex(latex):
+        # A line that ends in a subscript (β_c) overflows its box by KaTeX's 2 px .vlist-s strut
+        # and becomes a scrollable region; a trailing thin space keeps the strut inside.
+        line = part + r"\,"
+        if with_page_css:
+            st.markdown(f"$$\n{line}\n$$", unsafe_allow_html=True)
+        else:
+            st.latex(line)
 
 
 def split_latex(latex: str) -> list[str]:

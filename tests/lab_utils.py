@@ -3,21 +3,16 @@ AppTest, reading its live charts, ticking it until its runs end, and a deep link
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+import page_utils
 from app_pages._live_chart import COMPONENT, payload
-
-PAGES = Path(__file__).resolve().parent.parent / "app_pages"
 
 
 def open_lab(page_file: str, **params) -> AppTest:
     """The page ``app_pages/<page_file>`` run once with these URL parameters."""
-    at = AppTest.from_file(str(PAGES / page_file), default_timeout=90)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
+    return page_utils.open_page(page_file, timeout=90, **params)
 
 
 def live_charts(at) -> list[dict]:

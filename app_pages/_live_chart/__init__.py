@@ -249,8 +249,9 @@ def figure_spec(fig) -> dict:
     Plotly's ``to_dict`` deep-copies every trace before converting the arrays in place: 16 % of
     the server's samples in a class on the cube, 9 % of an image-lab rerun (py-spy). This copies
     only the containers on the way to an array and leaves ``fig`` as it was. It reads plotly's
-    ``_data`` / ``_layout`` / ``_frame_objs`` (plotly is pinned); tests/test_live_chart.py checks
-    the JSON equals ``to_plotly_json``'s for every figure the app draws.
+    ``_data`` / ``_layout`` / ``_frame_objs`` (plotly is pinned). The JSON equals
+    ``to_plotly_json``'s: tests/test_plotly_bundle.py checks every chart of the cube, image lab,
+    experiments and exercises, tests/test_live_chart.py the array dtypes one by one.
     """
     if not hasattr(fig, "to_plotly_json"):
         return _typed_arrays(dict(fig))

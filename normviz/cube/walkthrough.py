@@ -357,6 +357,13 @@ def _shapes(step: Step, selected: tuple[int, int], n_rows: int, n_cols: int) -> 
     return outlines + [_box(r, r, c, c, colour=VERMILLION, inset=-0.12)]
 
 
+def _selected_cell(spec: CubeSpec, x: np.ndarray) -> tuple[int, int]:
+    """The selected element's (row, column) in the flat (n, c) × (h, w) layout."""
+    n, c, h, w = spec.index
+    _, C, _, W = x.shape
+    return n * C + c, h * W + w
+
+
 def _title(step: Step) -> dict:
     return dict(text=f"{step.title}: {int(step.cells.sum())} highlighted", font=dict(size=14))
 
@@ -374,12 +381,11 @@ def step_figure(spec: CubeSpec, x: np.ndarray, step: Step):
     N, C, H, W = x.shape
     z = x.reshape(N * C, H * W)
     rows, cols = _labels(spec, x)
-    i = tuple(spec.index)
     fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Greys", showscale=False, xgap=1, ygap=1,
                                texttemplate="%{z:.2f}" if z.size <= 400 else None, hoverinfo="x+y+z"))
     fig.update_layout(height=max(220, 26 * N * C + 80), margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
                       title=_title(step), yaxis=dict(autorange="reversed"), template="plotly_white",
-                      shapes=_shapes(step, (i[0] * C + i[1], i[2] * W + i[3]), N * C, H * W))
+                      shapes=_shapes(step, _selected_cell(spec, x), N * C, H * W))
     return fig
 
 
@@ -399,8 +405,7 @@ def walk_figure(spec: CubeSpec, x: np.ndarray, steps: list[Step], shown: int = 0
     """
     fig = step_figure(spec, x, steps[shown]).to_plotly_json()
     N, C, H, W = x.shape
-    i = tuple(spec.index)
-    selected = (i[0] * C + i[1], i[2] * W + i[3])
+    selected = _selected_cell(spec, x)
     fig["frames"] = [dict(name=str(k + 1), traces=[], data=[],
                           layout=dict(title=_title(step), shapes=_shapes(step, selected, N * C, H * W),
                                       meta=dict(alt=step_alt(step, k + 1, len(steps)))))

@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages._live_chart import live_chart
-from app_pages.kit import explained_errors, latex_parts, page_css, wkey
+from app_pages.kit import explained_errors, latex_lines, page_css, wkey
 from normviz.cube import walkthrough as walk
 
 KEY = wkey("cube", "step")
@@ -117,5 +117,4 @@ def _block(step: walk.Step, number: int, count: int) -> None:
     st.markdown(f"**Step {number} of {count}: {step.title}**", **html)
     st.markdown(step.text, **html)
     with explained_errors():
-        for part in latex_parts(step.latex):  # st.latex's own body, one line per \quad part
-            st.markdown(f"$$\n{part}\n$$", **html)
+        latex_lines(step.latex, with_page_css=True)
