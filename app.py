@@ -18,6 +18,7 @@ import pandas  # noqa: F401  # before any page runs: see below
 import streamlit as st
 
 from app_pages._classroom import copy_link, embedded, present_mode, presenting
+from app_pages._live_chart import PRELOAD_CSS, preload_plotly
 
 # An emoji, not a :material/...: icon: Streamlit 1.67 fetches a Material favicon from
 # fonts.gstatic.com (the nav icons come from its bundled font); an emoji becomes a data: URL.
@@ -38,6 +39,7 @@ pages = [
     st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ]
 
-present_mode()
+present_mode(extra_css=PRELOAD_CSS)
+preload_plotly()  # plotly.js loads while the page's script runs, not after its charts mount
 st.navigation(pages).run()
 copy_link()

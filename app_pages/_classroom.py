@@ -33,6 +33,9 @@ html { font-size: 22px; }
 [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"], .live-chart) { flex-direction: column; }
 [data-testid="stHorizontalBlock"]:has([data-testid="stPlotlyChart"], .live-chart) > [data-testid="stColumn"] {
   width: 100% !important; flex: 1 1 100% !important; }
+/* Other columns wrap instead of shrinking: five home cards at this type size clipped "Open Image lab". */
+[data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { min-width: min(100%, 13rem); }
 [data-testid="stPlotlyChart"], .live-chart { scroll-snap-align: start; }
 [data-testid="stMain"] { scroll-snap-type: y proximity; }
 header[data-testid="stHeader"] { display: none; }
@@ -61,15 +64,15 @@ def embedded() -> bool:
     return st.session_state.get("normviz:embedded", False)
 
 
-def present_mode() -> None:
+def present_mode(extra_css: str = "") -> None:
     """Before the page runs: the page's CSS, on every page and run (see ``kit.page_css``).
 
     Formulas that wrap on a phone, everywhere; no sidebar when presenting or embedded; the
-    presenter's styles when presenting. It is the run's first raw-HTML element, so the browser
-    loads Streamlit's lazy renderer for such elements while the page runs, and a page's own CSS
-    (the walkthrough's) applies on arrival.
+    presenter's styles when presenting; ``extra_css`` (the entry point's own). It is the run's first
+    raw-HTML element, so the browser loads Streamlit's lazy renderer for such elements while the page
+    runs, and a page's own CSS (the walkthrough's) applies on arrival.
     """
-    css = [PAGE_CSS] + ([NO_SIDEBAR_CSS] if presenting() or embedded() else [])
+    css = [PAGE_CSS, extra_css] + ([NO_SIDEBAR_CSS] if presenting() or embedded() else [])
     if presenting():
         css.append(PRESENT_CSS)
     page_css("\n".join(css))

@@ -45,6 +45,22 @@ def goto(page, url: str, timeout: float = 60000) -> None:
     assert_no_exception(page)
 
 
+# A live_chart is drawn only while on or near the screen (live_chart.js). True once every shown
+# chart (not in a closed expander or an unselected tab) has drawn; until then it scrolls the first
+# undrawn one into view, as a reader would. An expression, to use inside a polled function.
+SCROLL_TO_UNDRAWN = """(() => {
+  const undrawn = [...document.querySelectorAll('.live-chart')]
+    .find(d => d.checkVisibility() && !(d.querySelector('.main-svg') && d._fullData));
+  undrawn?.scrollIntoView({block: 'center'});
+  return !undrawn; })()"""
+
+
+def draw_every_chart(page, timeout: float = 60000) -> int:
+    """Scroll through the page until every shown live_chart has drawn; how many live_charts it has."""
+    page.wait_for_function(f"() => {SCROLL_TO_UNDRAWN}", timeout=timeout, polling=250)
+    return page.locator(".live-chart").count()
+
+
 def screenshot(page, name: str, full_page: bool = True) -> Path:
     """Save a screenshot to artifacts/screenshots/NAME.png and return its path."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

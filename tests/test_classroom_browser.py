@@ -7,7 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
+from browser_utils import assert_no_exception, draw_every_chart, goto, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -69,8 +69,10 @@ def test_step_link_and_arrow_keys_walk_instance_norm_in_the_browser(page, app_ur
     now = page.evaluate(ON_SCREEN)  # the same moment: no script has run, the step is already there
     assert now["shown"] == ["Step 4 of 7: The variance σ²"] and now["runs"] == 0, now
     assert now["step"] == "4" and now["frame"] == 3 and now["status"].startswith("Step 4 of 7, The variance σ²"), now
+    # the chart drew frame 4 (once in view: a chart off screen is drawn when it comes near)
+    page.evaluate("() => window.__liveCharts.get('cube.walk_figure').scrollIntoView({block: 'nearest'})")
     page.wait_for_function("() => window.__liveCharts.get('cube.walk_figure').querySelector('.gtitle')"
-                           "?.textContent.startsWith('The variance')", timeout=30000)  # the chart drew frame 4
+                           "?.textContent.startsWith('The variance')", timeout=30000)
     # A burst of steps (Back, Back: the buttons) is one rerun, after the pause, that keeps the step.
     back = page.locator(".normviz-walk button", has_text="Back")
     back.click()
@@ -182,6 +184,8 @@ def test_presenter_mode_at_1280x720(browser, app_url):
         boxes = [page.locator('.live-chart').nth(i).bounding_box() for i in range(2)]
         assert all(b["width"] > 1000 for b in boxes) and boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 5
         # One figure per screen: each chart, and plotly's drawing in it, nearly fills the 720 px viewport.
+        draw_every_chart(page)
+        page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 0)")
         page.wait_for_function("() => [...document.querySelectorAll('.live-chart')].slice(0, 2).every("
                                "(d) => d._fullLayout && Math.abs(d._fullLayout.height - d.clientHeight) < 2)",
                                timeout=30000)

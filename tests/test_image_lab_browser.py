@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
+from browser_utils import assert_no_exception, draw_every_chart, goto, screenshot, wait_for_app
 
 
 def _photo(path):
@@ -51,7 +51,6 @@ def test_upload_photo_and_read_the_readout(app_url, page, tmp_path):
     assert "view=erase" in page.url
     table = page.get_by_test_id("stTable").first.inner_text()
     assert "InstanceNorm" in table and "BatchNorm (eval)" in table
-    page.locator(".live-chart:has(.main-svg)").nth(1).wait_for(timeout=30000)  # plotly loads lazily
-    assert page.locator(".live-chart").count() == 2
+    assert draw_every_chart(page) == 2
     page.get_by_test_id("stTable").first.scroll_into_view_if_needed()
     screenshot(page, "image_lab_upload_erase")

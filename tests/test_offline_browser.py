@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from browser_utils import assert_no_exception, goto, wait_for_app
+from browser_utils import assert_no_exception, draw_every_chart, goto, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -39,15 +39,13 @@ def test_every_page_renders_offline(page, app_url):
         links.nth(i).click()
         page.wait_for_timeout(300)
         wait_for_app(page)
-        charts = page.locator(".live-chart")
-        for j in range(charts.count()):  # every live_chart on the page drawn by plotly
-            charts.nth(j).locator(".main-svg").first.wait_for(state="attached", timeout=60000)
+        n_charts = draw_every_chart(page)  # every live_chart on the page drawn by plotly
         static = page.get_by_test_id("stPlotlyChart")  # the guide's never-changing figures
         for j in range(static.count()):
             static.nth(j).locator(".main-svg").first.wait_for(state="attached", timeout=60000)
         wait_for_app(page)
         assert_no_exception(page)
-        drawn[urlparse(page.url).path.rsplit("/", 1)[-1]] = charts.count() + static.count()
+        drawn[urlparse(page.url).path.rsplit("/", 1)[-1]] = n_charts + static.count()
     assert not blocked, f"requests that left the machine: {blocked}"
     assert not failed, f"failed requests: {failed}"
     assert drawn["cube"] >= 3, drawn  # the cube, the unfolded view and the open panel's chart

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 import pytest
-from browser_utils import assert_no_exception, goto, screenshot, wait_for_app
+from browser_utils import SCROLL_TO_UNDRAWN, assert_no_exception, goto, screenshot, wait_for_app
 from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import BUNDLE_TRACES, BUNDLE_VERSION, payload
@@ -24,8 +24,9 @@ pytestmark = pytest.mark.browser
 # says so only at logging level 2: a missing "violin" would silently draw as scattered points.
 # Read in the same moment as the check that every chart has drawn (null until then): a rerun or a
 # fragment tick may add a chart between a separate check and the read.
-CHARTS = """() => { const c = [...document.querySelectorAll('.live-chart')];
-  if (!c.every(d => d.querySelector('.main-svg') && d._fullData)) return null;
+# A chart off screen is drawn when it comes near (live_chart.js): SCROLL_TO_UNDRAWN scrolls to it.
+CHARTS = """() => { const c = [...document.querySelectorAll('.live-chart')].filter(d => d.checkVisibility());
+  if (!""" + SCROLL_TO_UNDRAWN + """) return null;
   return c.map(d => ({
     label: d.getAttribute('aria-label'),
     drawn: d._fullData.map(t => t.type),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_utils import assert_no_exception, screenshot, wait_for_app
+from browser_utils import assert_no_exception, draw_every_chart, screenshot, wait_for_app
 from lab_utils import open_link, wait_for_runs_to_end
 
 pytestmark = pytest.mark.browser
@@ -53,8 +53,7 @@ def test_no_affine_and_weight_decay_from_the_link_train_and_show_gamma_beta(app_
     assert_no_exception(page)
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "no γ, β · wd=0.01" in text  # run 1's label says what it trained
-    page.locator(CHART).nth(1).wait_for(timeout=60000)  # plotly draws after the script run ends
-    assert page.locator(CHART).count() >= 2
+    assert draw_every_chart(page) >= 2
     assert page.locator(".live-chart .gtitle").filter(has_text="Learned γ").count() == 1  # run 2's γ, β chart
     assert "affine=0%2C1" in page.url or "affine=0,1" in page.url
     screenshot(page, "training_lab_affine_wd", full_page=False)

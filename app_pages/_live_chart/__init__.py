@@ -52,6 +52,10 @@ table=None, png_name=None)``
   ``window.__liveChartFrame(key, k)`` to draw frame ``k`` instead (the cube walkthrough's step
   bar does, on Back/Next and ← / →). The chart keeps drawing frame ``k`` across reruns until told
   otherwise; ``frame=None`` (or no call) draws the figure as it is.
+- Drawn when seen: a chart is drawn only while on or near the screen (within 400 px; an
+  IntersectionObserver in live_chart.js), and drawn with its newest figure when it comes near. A
+  chart far below the fold, in a closed expander or in an unselected tab costs the browser nothing
+  until it is looked at; reruns do not redraw it while it is away. Printing draws every chart.
 - Presenter mode (``?present=1``): one figure per screen. The chart fills the viewport's height
   (less a title line, at least 360 px) instead of ``height``, follows the window when it resizes,
   and its fonts grow for the projector (``_projector_fonts``).
@@ -73,7 +77,8 @@ This module registers the ``vendor/`` folder as the asset folder of a v2 compone
 registration an installed component package gets from its ``pyproject.toml`` manifest; this
 uses ``BidiComponentManager.register_from_manifest``, internal to Streamlit 1.67), so Streamlit
 serves it at ``/_stcore/bidi-components/normviz.plotly_js/plotly-normviz.min.js?v=<content hash>``.
-The JS loads it with one ``<script>`` per page, shared by every chart. That route gzips (~0.7 MB
+The JS loads it with one ``<script>`` per page, shared by every chart; the entry point starts that
+load before the page runs (:func:`preload_plotly`). That route gzips (~0.7 MB
 on the wire) but sends no validators or max-age, so a browser fetches it again on every page
 load (not on reruns or page switches); bench/bench_live_chart.py measures the first render.
 """
@@ -240,6 +245,24 @@ def live_chart(fig, *, key: str, alt: str = "", height: int | None = None,
     if not present:  # one figure per screen on a projector
         _numbers_table(key, spec, table)
     return result.get("click") if on_click else None
+
+
+PRELOAD_KEY = "live-chart-preload"
+# The preloader draws nothing; hidden, it takes no gap either (the key is the container's class).
+PRELOAD_CSS = f".st-key-{PRELOAD_KEY} {{ display: none; }}"
+
+
+def preload_plotly() -> None:
+    """Start fetching and evaluating plotly.js at the top of the page, before any chart needs it.
+
+    A chart asks for plotly.js when it mounts, late in a page's first render (after the script has
+    run and its elements are drawn): ~0.7 MB to fetch and ~0.3 s to evaluate, in series before the
+    first chart can draw (bench/bench_cube.py, first render). The entry point calls this before the
+    page runs, so the fetch overlaps the page's script run; a page switch then finds plotly loaded.
+    One hidden element (``PRELOAD_CSS``); Streamlit calls its JS once, as the payload never changes.
+    """
+    _component(key=PRELOAD_KEY, data=json.dumps({"preload": _serve_plotly_js()}).encode(), width="stretch",
+               height="content")
 
 
 def figure_spec(fig) -> dict:

@@ -35,9 +35,34 @@ const compose = (figure, k) => {
 const redraw = (div) => (div.liveChart.drawing = (div.liveChart.drawing ?? Promise.resolve())
   .then(() => draw(div)).catch((error) => console.error("live_chart:", error)));
 
+// A chart is drawn only while it is on or near the screen, and drawn (with its newest figure) as it
+// comes near. A chart far below the fold, in a closed expander or an unselected tab costs nothing
+// until seen: on the cube page the grid of every norm was ~100 ms of each selection rerun and a
+// third of the first render's drawing (bench/bench_cube.py).
+const NEAR_PX = 400;
+window.__liveChartNear ??= new IntersectionObserver((entries) => {
+  for (const { target, isIntersecting } of entries) {
+    target.liveChart.near = isIntersecting;
+    if (isIntersecting && target.liveChart.Plotly) redraw(target);
+  }
+  // Streamlit's page scrolls inside <main>, not the window: scrollMargin is the margin there.
+}, { rootMargin: `${NEAR_PX}px 0px`, scrollMargin: `${NEAR_PX}px 0px` });
+// The observer reports on the next frame, and a background tab has none: the first answer is
+// measured at once. A closed expander's content keeps its box but is not rendered (checkVisibility).
+const isNear = (div) => {
+  const r = div.getBoundingClientRect();
+  return (div.checkVisibility?.() ?? true) && r.width > 0 && r.height > 0
+    && r.bottom > -NEAR_PX && r.top < window.innerHeight + NEAR_PX;
+};
+// Printing shows every chart: draw the ones that never came near.
+window.addEventListener("beforeprint", () => window.__liveCharts?.forEach((div) => {
+  div.liveChart.near = true;
+  redraw(div);
+}));
+
 async function draw(div) {
   const state = div.liveChart, { spec, Plotly } = state;
-  if (!Plotly || !div.isConnected) return;
+  if (!Plotly || !div.isConnected || !state.near) return; // not near the screen: drawn when it comes near
   const chosen = window.__liveChartFrames[state.name];
   const k = spec.figure.frames?.[chosen ?? spec.frame] ? (chosen ?? spec.frame) : null;
   // Streamlit also calls again when only the app theme changed: skip an unchanged figure.
@@ -64,10 +89,40 @@ async function draw(div) {
   await Plotly.react(div, data, layout, spec.config);
   state.renders += 1;
   state.reactMs = performance.now() - t0; // read by bench/bench_cube.py
+  if (state.renders === 1) wire(div);
+}
+
+// Once per div, after its first draw (plotly adds div.on then): resize with the container, report clicks.
+function wire(div) {
+  const state = div.liveChart, { Plotly } = state;
+  let frame = 0;
+  state.observer = new ResizeObserver(() => { // also called once at observe(): skip if no change
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(() => {
+      const full = div._fullLayout;
+      if (div.isConnected && full && (div.clientWidth !== full.width || div.clientHeight !== full.height)) {
+        Plotly.Plots.resize(div);
+      }
+    });
+  });
+  state.observer.observe(div);
+  div.on("plotly_click", (event) => {
+    const p = event.points[0];
+    if (!state.spec.click || !p) return;
+    state.send("click", {
+      curveNumber: p.curveNumber, pointNumber: p.pointNumber, pointIndex: p.pointIndex ?? p.pointNumber,
+      x: p.x ?? null, y: p.y ?? null, z: p.z ?? null, customdata: p.customdata ?? null,
+    });
+  });
 }
 
 export default async function ({ data, parentElement, setTriggerValue }) {
   const text = new TextDecoder().decode(data); // bytes: the figure JSON exactly as Python wrote it
+  const spec = JSON.parse(text);
+  if (spec.preload) { // preload_plotly(): fetch and evaluate plotly.js now, before any chart needs it
+    loadPlotly(spec.preload).catch((error) => console.error("live_chart:", error));
+    return;
+  }
   let div = parentElement.querySelector(":scope > .live-chart");
   if (!div) {
     div = Object.assign(document.createElement("div"), { className: "live-chart" });
@@ -86,7 +141,6 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   }
   const state = div.liveChart;
   const call = ++state.calls; // a later call supersedes this one while plotly.js loads
-  const spec = JSON.parse(text);
   Object.assign(state, { send: setTriggerValue, text, spec, name: spec.name });
   if (spec.keys?.length) div.tabIndex = 0; else div.removeAttribute("tabindex");
   let status = parentElement.querySelector(":scope > .live-chart-status");
@@ -115,34 +169,18 @@ export default async function ({ data, parentElement, setTriggerValue }) {
   const cleanup = () => {
     if (call !== state.calls) return; // Streamlit drops a superseded call: the div lives on
     state.observer?.disconnect();
+    window.__liveChartNear.unobserve(div);
     Plotly.purge(div);
     div.remove();
     if (window.__liveCharts.get(state.name) === div) window.__liveCharts.delete(state.name);
     parentElement.querySelector(":scope > .live-chart-status")?.remove();
   };
   if (call !== state.calls) return cleanup;
+  if (!state.Plotly) {
+    state.near = isNear(div);
+    window.__liveChartNear.observe(div);
+  }
   state.Plotly = Plotly;
   await redraw(div);
-  if (!state.observer) { // once per div: resize with the container, report clicks
-    let frame = 0;
-    state.observer = new ResizeObserver(() => { // also called once at observe(): skip if no change
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        const full = div._fullLayout;
-        if (div.isConnected && full && (div.clientWidth !== full.width || div.clientHeight !== full.height)) {
-          Plotly.Plots.resize(div);
-        }
-      });
-    });
-    state.observer.observe(div);
-    div.on("plotly_click", (event) => {
-      const p = event.points[0];
-      if (!state.spec.click || !p) return;
-      state.send("click", {
-        curveNumber: p.curveNumber, pointNumber: p.pointNumber, pointIndex: p.pointIndex ?? p.pointNumber,
-        x: p.x ?? null, y: p.y ?? null, z: p.z ?? null, customdata: p.customdata ?? null,
-      });
-    });
-  }
   return cleanup;
 }
