@@ -212,15 +212,20 @@ OVERFLOWING = """() => [...document.querySelectorAll('[class*="st-key-cube-walk-
   .filter((e) => e.getClientRects().length > 0 && e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"""
 
 
-@pytest.mark.parametrize("norm", ["group", "rms", "weight", "switchable"])
+PAGE_OVERFLOWING = OVERFLOWING.replace('[class*="st-key-cube-walk-step-"] ', "")
+
+
+@pytest.mark.parametrize("norm", ["group", "rms", "weight", "switchable", "ghost_batch"])
 def test_every_walkthrough_formula_fits_a_phone_screen(browser, app_url, norm):
-    """At 390 px a listed sum is ~2x the screen: it must wrap at its operators, not scroll."""
+    """At 390 px a listed sum is ~2x the screen: it must wrap at its operators, not scroll. So must
+    the page's own formula (GroupNorm's set in words was 441 px in a 358 px box)."""
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     try:
         goto(page, f"{app_url}/cube?norm={norm}&step=1")
         page.wait_for_function("() => !!document.querySelector('.normviz-walk[data-step]')", timeout=30000)
         wait_for_app(page)
+        assert page.evaluate(PAGE_OVERFLOWING) == []
         count = int(re.search(r"of (\d+)", heading(page).first.inner_text()).group(1))
         for k in range(1, count + 1):
             assert heading(page).first.inner_text().startswith(f"Step {k} of {count}")

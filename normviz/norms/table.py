@@ -90,8 +90,8 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
                "cast only when each group holds a single channel (G = C, which is InstanceNorm).",
         erases_why="each group of channels of one image is standardized on its own.",
         paper="Wu & He 2018", arxiv="1803.08494",
-        formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } h, w \text{ of the } C/G \text{ channels of } c"
-                r"\text{'s group, sample } n\},\quad " + _AFFINE,
+        formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } h, w \allowbreak\text{ of the } C/G \text{ channels of } c"
+                r"\text{'s group,}\allowbreak\text{ sample } n\},\quad " + _AFFINE,
         params=(GROUPS,), module="GroupNorm", torch_code="F.group_norm(x, {groups}, eps={eps})",
         torch_nn=("nn.GroupNorm({G}, {c})", "nn.GroupNorm({G}, {c})")),
     NormSpec(
@@ -167,7 +167,7 @@ NORMS: dict[str, NormSpec] = {s.key: s for s in [
                "ghost batch.",
         erases_why="its statistics are those of a chunk of the batch, never one image's own.",
         paper="Hoffer, Hubara & Soudry 2017", arxiv="1705.08741",
-        formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } h, w \text{ of } c \text{ in } n\text{'s ghost "
+        formula=r"\hat x = " + _STD + r",\quad S = \{\text{all } h, w \allowbreak\text{ of } c \text{ in } n\text{'s ghost "
                 r"batch}\},\quad " + _AFFINE,
         params=(GHOST,), module="GhostBatchNorm",
         torch_code="torch.cat([F.batch_norm(xc, None, None, training=True, eps={eps}) for xc in x.split({ghost_size})])"),
