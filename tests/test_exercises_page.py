@@ -35,7 +35,7 @@ def test_wrong_set_answer_shows_wrong_and_missing_cells():
     at.button[0].click().run()
     assert not at.exception and at.error and not at.success
     assert f"1 cell(s) do not share μ, {len(ex.answer) - 1} cell(s)" in at.error[0].value
-    names = {t["name"] for t in payload(at.get("bidi_component")[0])["figure"]["data"]}
+    names = {t["name"] for t in payload(page_utils.live_chart_elements(at)[0])["figure"]["data"]}
     assert {"clicked, not in the set", "in the set, not clicked"} <= names
     assert E.decode_result(code_shown(at)) == {ex.id: False}
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from page_utils import live_chart_elements
 from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import payload
@@ -41,7 +42,7 @@ def test_each_experiment_renders(key):
         assert sum(f"the claim holds in {held} of {n} seeds" in v for v in verdicts) == 1
         text = " ".join(m.value for m in at.markdown)
         assert all(f.sentence() in text for f in facts(spec, doc))  # every fact, with its seed count
-        charts = at.get("bidi_component")  # live_chart elements
+        charts = live_chart_elements(at)
         assert len(charts) >= 1 and all(payload(c)["figure"]["data"] for c in charts)
         assert payload(charts[0])["alt"]
     assert [b.label for b in at.button if "run" in b.label.lower()][:2] == [
@@ -50,7 +51,7 @@ def test_each_experiment_renders(key):
 
 def test_quick_run_button_shows_verdict_and_figures():
     at = open_page("app_pages/experiments.py", {"exp": "keras", "seed": "3"})
-    before = len(at.get("bidi_component"))
+    before = len(live_chart_elements(at))
     at.button(key="experiments.quick").click().run()
     assert not at.exception, [e.value for e in at.exception]
     # The run happens in the training service's worker; the page polls it.
@@ -59,7 +60,7 @@ def test_quick_run_button_shows_verdict_and_figures():
         time.sleep(0.3)
         at.run()
     assert any("Your quick run, seed 3" in m.value for m in at.markdown)
-    assert len(at.get("bidi_component")) > before
+    assert len(live_chart_elements(at)) > before
     at.run()  # results survive a rerun
     assert any("Your quick run, seed 3" in m.value for m in at.markdown)
 

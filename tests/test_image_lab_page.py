@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from page_utils import live_chart_elements
 from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import payload
@@ -65,7 +66,7 @@ def test_erase_readout_numbers():
     assert float(inst["change after a·x + b"]) < 1e-3
     assert float(bn_eval["change after a·x + b"]) > 0.3
     assert float(df.loc["LayerNorm"]["change after gains"]) > 0.1
-    charts = at.get("bidi_component")  # live_chart elements
+    charts = live_chart_elements(at)
     assert len(charts) == 2
     spec = payload(charts[0])["figure"]
     assert spec["layout"]["yaxis"]["type"] == "log" and len(spec["data"]) == len(image_lab.VIEWS)

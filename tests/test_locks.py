@@ -168,6 +168,7 @@ def test_training_lock_in_chromium(app_url, page):
     open_link(page, url)
     main = page.locator('[data-testid="stMain"]')
     assert "fixed by your teacher" in main.inner_text()
+    page.get_by_label("Learning rate", exact=True).nth(1).wait_for(timeout=30000)  # both runs' controls drawn
     assert page.get_by_label("Norm", exact=True).count() == 0  # no per-run norm selectbox
     assert page.get_by_label("Batch size", exact=True).count() == 0
     assert page.get_by_label("Steps", exact=True).count() == 0

@@ -108,15 +108,21 @@ DEFAULT_HEIGHT = 450
 
 TABLE_LABEL = "Numbers as a table"
 
+PRELOADER = "normviz.plotly_preload"  # the same JS, as its own component: preload_plotly() draws no chart
+_JS = (Path(__file__).parent / "live_chart.js").read_text()
+
 _component = st.components.v2.component(
     COMPONENT,
-    js=(Path(__file__).parent / "live_chart.js").read_text(),
+    js=_JS,
     isolate_styles=False,  # plotly puts its modebar/hover CSS in document.head: no shadow root
     # A focusable chart (on_key) shows where the keyboard is; the status region is for screen readers only.
     css=(".live-chart[tabindex]:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }\n"
          ".live-chart-status { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; "
          "overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }"),
 )
+
+
+_preloader = st.components.v2.component(PRELOADER, js=_JS, isolate_styles=False)
 
 
 @cache
@@ -261,7 +267,7 @@ def preload_plotly() -> None:
     page runs, so the fetch overlaps the page's script run; a page switch then finds plotly loaded.
     One hidden element (``PRELOAD_CSS``); Streamlit calls its JS once, as the payload never changes.
     """
-    _component(key=PRELOAD_KEY, data=json.dumps({"preload": _serve_plotly_js()}).encode(), width="stretch",
+    _preloader(key=PRELOAD_KEY, data=json.dumps({"preload": _serve_plotly_js()}).encode(), width="stretch",
                height="content")
 
 
