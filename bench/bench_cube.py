@@ -16,7 +16,10 @@
    the fold is drawn when scrolled near, live_chart.js), then the grid of every norm scrolled to.
    Reported as medians and cube/trivial ratios (target <= 1.3x). The in-figure LN|GN|IN|BN
    buttons need no round trip at all (tests/test_cube_browser.py checks that no request is made).
-3. The floor: the trivial app plus ONE small scatter3d whose title echoes w (so, like the cube,
+3. Page switch: a reader on the home page opens the cube from the sidebar, until its first screen is
+   drawn, against opening the glossary (text only). plotly.js is already loaded then
+   (app.py preloads it on every page).
+4. The floor: the trivial app plus ONE small scatter3d whose title echoes w (so, like the cube,
    its spec changes on every rerun), timed like the trivial selection. Streamlit 1.67 puts the
    spec into a plotly chart's element id (even with key=), so a changed figure is unmounted and
    drawn anew (Plotly.purge + a new WebGL context), never updated with Plotly.react; an unchanged
@@ -215,6 +218,30 @@ def first_render(browser, url_app: str, url_triv: str, reps: int) -> dict:
     return res
 
 
+def page_switch(browser, url_app: str, reps: int) -> dict:
+    """A reader on the home page (2 s: time enough for the entry point's plotly.js preload) opens a page
+    from the sidebar: until its first screen is drawn. The cube against the glossary (text, no chart)."""
+    res = {"home -> cube": [], "home -> glossary": []}
+    for _ in range(reps):
+        for name, link in (("home -> cube", "Cube"), ("home -> glossary", "Glossary")):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+            pg = ctx.new_page()
+            pg.goto(url_app)
+            pg.locator(IDLE).wait_for(state="attached", timeout=60000)
+            pg.wait_for_timeout(2000)
+            t0 = time.perf_counter()
+            pg.get_by_test_id("stSidebarNavLink").filter(has_text=link).click()
+            if link == "Cube":
+                pg.wait_for_function("() => location.pathname.endsWith('/cube')", timeout=30000, polling="raf")
+                all_drawn(pg)
+            else:
+                pg.get_by_role("heading", name="Glossary").first.wait_for(timeout=30000)
+                pg.locator(IDLE).wait_for(state="attached", timeout=30000)
+            res[name].append(time.perf_counter() - t0)
+            ctx.close()
+    return res
+
+
 def rerun_drawn(page, label: str, up: bool) -> float:
     """Click +/- of ``label`` until the 3D cube has reacted (its render count went up) and the app is idle."""
     n = page.evaluate("() => document.querySelector('.live-chart').liveChart.renders")
@@ -279,6 +306,7 @@ def main() -> None:
                                 ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
                                 pg.locator(IDLE).wait_for(state="attached"))))
                 res.update(first_render(browser, url_app, url_triv, max(3, args.reps // 2)))
+                res.update(page_switch(browser, url_app, max(3, args.reps // 2)))
                 browser.close()
         finally:
             stop_streamlit(p_app)
@@ -295,6 +323,8 @@ def main() -> None:
           f"{med['cube selection drawn'] / med['trivial selection']:.2f}x (target <= 2x)")
     print(f"ratio cube/trivial first render (fresh context, until every chart on the first screen is drawn): "
           f"{med['cube first render'] / med['trivial first render']:.2f}x (target <= 1.5x)")
+    print(f"ratio page switch home -> cube / home -> glossary (first screen drawn; plotly.js preloaded on the "
+          f"home page): {med['home -> cube'] / med['home -> glossary']:.2f}x")
     floor = med["3D alone selection"] / med["trivial selection"]
     print(f"floor: trivial app + one changing scatter3d / trivial: {floor:.2f}x; "
           f"cube selection / that floor: {med['cube selection'] / med['3D alone selection']:.2f}x")

@@ -107,6 +107,17 @@ def stop_streamlit(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def serve(script: str | Path):
+    """A module fixture's body: ``yield from serve(DEMO)`` yields the URL of ``script`` served, and
+    stops the server (and drops its log) when the module is done."""
+    proc, url, log = start_streamlit(script)
+    try:
+        yield url
+    finally:
+        stop_streamlit(proc)
+        log.unlink(missing_ok=True)
+
+
 _app_log: Path | None = None  # log of this worker's app server, shown when a test fails
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from browser_utils import assert_no_exception, drag_camera, goto, screenshot, wait_for_app
-from conftest import start_streamlit, stop_streamlit
+from conftest import serve
 
 from app_pages._live_chart import ASSETS, BUNDLE
 
@@ -33,10 +33,7 @@ HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
 
 @pytest.fixture(scope="module")
 def demo_url():
-    proc, url, log = start_streamlit(DEMO)
-    yield url
-    stop_streamlit(proc)
-    log.unlink(missing_ok=True)
+    yield from serve(DEMO)
 
 
 def chart(page, i: int):

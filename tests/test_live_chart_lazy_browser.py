@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from browser_utils import assert_no_exception, goto, wait_for_app
-from conftest import start_streamlit, stop_streamlit
+from conftest import serve
 
 from app_pages._live_chart import PRELOAD_KEY
 
@@ -19,10 +19,7 @@ DEMO = Path(__file__).parent / "apps" / "lazy_chart_demo.py"
 
 @pytest.fixture(scope="module")
 def demo_url():
-    proc, url, log = start_streamlit(DEMO)
-    yield url
-    stop_streamlit(proc)
-    log.unlink(missing_ok=True)
+    yield from serve(DEMO)
 
 
 def drawn(page, key: str) -> dict:
