@@ -157,6 +157,38 @@ WATCH_SIDEBAR = r"""(() => {
 })();"""
 
 
+# Every frame: the step= in the URL, against the step the bar shows (after __urlWatch starts).
+WATCH_URL = """() => {
+  window.__urlFrames = [];
+  const tick = () => {
+    const bar = document.querySelector('.normviz-walk');
+    if (bar?.walk) window.__urlFrames.push([new URLSearchParams(location.search).get('step'), String(bar.walk.step)]);
+    window.__urlWatch = requestAnimationFrame(tick);
+  };
+  tick();
+}"""
+
+
+def test_the_url_keeps_the_step_on_screen_while_an_earlier_step_syncs(page, app_url):
+    """Stepping on while Python reruns for an earlier step: that run's URL writer must not put the
+    older step back into the URL (a link copied then would open the wrong step)."""
+    goto(page, f"{app_url}/cube?norm=layer&step=2")
+    wait_step(page, 2, 7)
+    press(page, "ArrowRight")  # step 3; its sync rerun starts after the pause
+    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
+                           ".getAttribute('data-test-script-state') === 'running'", timeout=30000, polling="raf")
+    page.keyboard.press("ArrowRight")  # steps 4 and 5 while the run for step 3 is going
+    page.keyboard.press("ArrowRight")
+    page.evaluate(WATCH_URL)
+    page.wait_for_function("() => { const w = document.querySelector('.normviz-walk')?.walk;"
+                           " return w && w.server === 5 && w.step === 5; }", timeout=30000)
+    wait_for_app(page)
+    frames = page.evaluate("() => { cancelAnimationFrame(window.__urlWatch); return window.__urlFrames; }")
+    stale = [f for f in frames if f[0] != f[1]]
+    assert frames and len(stale) <= 2, f"{len(stale)} of {len(frames)} frames showed another step in the URL: {stale[:5]}"
+    assert query(page)["step"] == "5" and heading(page).first.inner_text().startswith("Step 5 of 7")
+
+
 @pytest.mark.parametrize("path", list(PAGES))
 def test_embed_works_on_every_page(page, app_url, path):
     page.add_init_script(WATCH_SIDEBAR)

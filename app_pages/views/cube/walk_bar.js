@@ -24,15 +24,37 @@ function move(bar, delta) {
   show(bar);
   // The URL follows at once (a reload or a copied link keeps the step); Streamlit's own URL writer
   // agrees again after the sync below.
-  const url = new URL(window.location.href);
-  url.searchParams.set("step", String(step));
-  window.history.replaceState(window.history.state, "", url);
+  writeUrl(step);
+  keepUrl(bar);
   clearTimeout(w.timer);
   w.timer = setTimeout(() => {
     if (!bar.isConnected) return;
     w.sent = w.step;
     w.setState("step", w.step);
   }, SYNC_MS);
+}
+
+// step= in the URL, if the URL has one (a closed walkthrough has none).
+function writeUrl(step, always = true) {
+  const url = new URL(window.location.href);
+  if (!always && !url.searchParams.has("step")) return;
+  if (url.searchParams.get("step") === String(step)) return;
+  url.searchParams.set("step", String(step));
+  window.history.replaceState(window.history.state, "", url);
+}
+
+// While the browser is ahead of Python (a step not synced yet), a rerun that was already going ends by
+// writing Python's older step into the URL. Put this bar's step back, each frame, until Python has
+// caught up (the next sync), so a link copied meanwhile opens the step on screen.
+function keepUrl(bar) {
+  const w = bar.walk;
+  cancelAnimationFrame(w.urlFrame);
+  const check = () => {
+    if (!bar.isConnected || w.server === w.step) return;
+    writeUrl(w.step, false);
+    w.urlFrame = requestAnimationFrame(check);
+  };
+  check();
 }
 
 function button(label, title, onClick) {
@@ -63,10 +85,13 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
   Object.assign(w, { spec: data, setState: setStateValue, trigger: setTriggerValue });
   // Python's step wins only when Python changed it (a new norm clamps it, a link sets it), not when a
   // run merely echoes a step this bar sent (the user may have stepped on while that run was going).
-  if (w.step === undefined || (data.step !== w.server && data.step !== w.sent)) w.step = data.step;
+  const adopted = w.step === undefined || (data.step !== w.server && data.step !== w.sent);
+  if (adopted) w.step = data.step;
   w.server = data.step;
   w.step = clamp(w.step, data.count);
   show(bar);
+  if (adopted) writeUrl(w.step, false); // the guard below may have written the step Python just replaced
+  if (w.step !== w.server) keepUrl(bar);
 
   if (!window.__normvizStepListener) { // one listener per page (it outlives page switches: no bar, no steps)
     window.__normvizStepListener = (event) => {
