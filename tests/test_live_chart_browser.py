@@ -193,3 +193,16 @@ def test_charts_are_labelled_images(page, demo_url):
     assert page.get_by_role("figure", name="A 3 by 4 heatmap of the numbers n to n + 11.").count() == 1
     screenshot(page, "live_chart_demo")
     assert_no_exception(page)
+
+
+def test_the_wheel_over_a_3d_chart_scrolls_the_page(page, demo_url):
+    """scrollZoom is off: the wheel over the 3D scene scrolls the page (plotly's camera took it)."""
+    open_demo(page, demo_url)
+    canvas = chart(page, 0).locator("canvas").first
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    eye = page.evaluate("() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye")
+    page.mouse.wheel(0, 300)
+    page.wait_for_function("() => document.querySelector('[data-testid=stMain]').scrollTop > 100", timeout=5000)
+    after = page.evaluate("() => document.querySelector('.live-chart')._fullLayout.scene._scene.getCamera().eye")
+    assert after == pytest.approx(eye)  # the camera did not zoom

@@ -60,6 +60,9 @@ table=None, png_name=None)``
   (less a title line, at least 360 px) instead of ``height``, follows the window when it resizes,
   and its fonts grow for the projector (``_projector_fonts``).
 
+The mouse wheel scrolls the page, never zooms a chart (``scrollZoom`` off; over a 3D scene too,
+whose camera would otherwise take the wheel and keep the page from scrolling past it).
+
 The plotly ``config`` is the same on every call (a changed config makes ``react`` redraw from
 scratch). The figure travels once, as the compact JSON of ``fig.to_plotly_json()`` (numpy
 arrays as base64 typed arrays) in the component's bytes payload. Streamlit calls the JS again

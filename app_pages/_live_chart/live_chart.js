@@ -128,6 +128,12 @@ export default async function ({ data, parentElement, setTriggerValue }) {
     div = Object.assign(document.createElement("div"), { className: "live-chart" });
     div.liveChart = { calls: 0, renders: 0, text: null };
     parentElement.appendChild(div);
+    // scrollZoom is off, yet a 3D scene's camera takes every wheel event over its canvas (plotly's
+    // mouse-wheel listener calls preventDefault whatever the config), so the page would not scroll
+    // while the pointer is on the cube. Stopped before the canvas, the wheel scrolls the page.
+    div.addEventListener("wheel", (event) => {
+      if (!div.liveChart.spec?.config?.scrollZoom) event.stopPropagation();
+    }, { capture: true });
     // Keyboard walking (on_key): handled keys go to Python and not to the page's own listeners
     // (the cube walkthrough steps on ← / → at the document). The div outlives reruns, so it keeps focus.
     div.addEventListener("keydown", (event) => {
