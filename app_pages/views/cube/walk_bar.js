@@ -29,7 +29,7 @@ function move(bar, delta) {
   clearTimeout(w.timer);
   w.timer = setTimeout(() => {
     if (!bar.isConnected) return;
-    w.sent = w.step;
+    (w.sent ??= []).push(w.step);
     w.setState("step", w.step);
   }, SYNC_MS);
 }
@@ -85,7 +85,10 @@ export default function ({ data, parentElement, setStateValue, setTriggerValue }
   Object.assign(w, { spec: data, setState: setStateValue, trigger: setTriggerValue });
   // Python's step wins only when Python changed it (a new norm clamps it, a link sets it), not when a
   // run merely echoes a step this bar sent (the user may have stepped on while that run was going).
-  const adopted = w.step === undefined || (data.step !== w.server && data.step !== w.sent);
+  // Any step sent, not only the last: a run cut short by the next sync still draws its older echo.
+  const echoed = w.sent?.indexOf(data.step) ?? -1;
+  const adopted = w.step === undefined || (data.step !== w.server && echoed < 0);
+  if (echoed >= 0) w.sent.splice(0, echoed + 1); // echoes arrive in the order sent: the earlier ones are past
   if (adopted) w.step = data.step;
   w.server = data.step;
   w.step = clamp(w.step, data.count);
