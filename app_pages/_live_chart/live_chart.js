@@ -37,8 +37,8 @@ const redraw = (div) => (div.liveChart.drawing = (div.liveChart.drawing ?? Promi
 
 // A chart is drawn only while it is on or near the screen, and drawn (with its newest figure) as it
 // comes near. A chart far below the fold, in a closed expander or an unselected tab costs nothing
-// until seen: on the cube page the grid of every norm was ~100 ms of each selection rerun and a
-// third of the first render's drawing (bench/bench_cube.py).
+// until seen: on the cube page the grid of every norm was ~100 ms of each selection rerun and ~180 ms
+// of the first render's drawing (bench/bench_cube.py).
 const NEAR_PX = 400;
 window.__liveChartNear ??= new IntersectionObserver((entries) => {
   for (const { target, isIntersecting } of entries) {
