@@ -7,7 +7,7 @@ import time
 from streamlit.testing.v1 import AppTest
 
 import page_utils
-from app_pages._live_chart import COMPONENT, payload
+from app_pages._live_chart import payload
 
 
 def open_lab(page_file: str, **params) -> AppTest:
@@ -17,7 +17,7 @@ def open_lab(page_file: str, **params) -> AppTest:
 
 def live_charts(at) -> list[dict]:
     """The figures of the page's live_chart elements (app_pages/_live_chart), in page order."""
-    return [payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+    return [payload(el)["figure"] for el in page_utils.live_chart_elements(at)]
 
 
 def run_to_end(at, prefix: str, timeout: float = 240.0, poll: float = 0.2) -> AppTest:

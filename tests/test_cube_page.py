@@ -12,7 +12,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 import page_utils
-from app_pages._live_chart import COMPONENT, payload
+from app_pages._live_chart import payload
 
 from normviz.cube.keys import KEYS
 from normviz.norms import NORMS
@@ -31,9 +31,7 @@ def bold_sentence(at) -> str:
     return hits[0].strip("*")
 
 
-def charts(at) -> list:
-    """The page's live_chart elements, in page order."""
-    return [el for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+charts = page_utils.live_chart_elements  # the page's live_chart elements, in page order
 
 
 def chart_specs(at) -> list[dict]:

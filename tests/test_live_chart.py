@@ -15,9 +15,10 @@ import plotly.io as pio
 import pytest
 from streamlit.components.v2.bidi_component.main import _make_trigger_id
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from page_utils import live_chart_elements
 from streamlit.testing.v1 import AppTest
 
-from app_pages._live_chart import (ASSETS, BUNDLE, COMPONENT, VENDOR_DIR, bundle_info, figure_spec, live_chart, payload,
+from app_pages._live_chart import (ASSETS, BUNDLE, VENDOR_DIR, bundle_info, figure_spec, live_chart, payload,
                                    table_toggle_key)
 
 DEMO = Path(__file__).parent / "apps" / "live_chart_demo.py"
@@ -32,8 +33,7 @@ def demo() -> AppTest:
 
 def charts(at: AppTest) -> dict[str, object]:
     """The live_chart elements by key (the element id ends with the user's key)."""
-    els = [e for e in at.get("bidi_component") if e.proto.component_name == COMPONENT]
-    return {e.proto.id.rsplit("-", 1)[-1]: e for e in els}
+    return {e.proto.id.rsplit("-", 1)[-1]: e for e in live_chart_elements(at)}
 
 
 def click(at: AppTest, element, point: dict) -> AppTest:

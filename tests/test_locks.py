@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import lab_utils
 import page_utils
-from app_pages._live_chart import COMPONENT, payload
 from normviz.state import CubeState, ExperimentsState, ImageLabState, TrainingLabState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,9 +51,7 @@ def test_no_lock_no_caption():
     assert "experiments.exp" in input_keys(at) and "experiments.seed" in input_keys(at)
 
 
-def figures(at) -> list[dict]:
-    """The figures of the page's in-place charts (app_pages/_live_chart)."""
-    return [payload(el)["figure"] for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+figures = lab_utils.live_charts  # the figures of the page's in-place charts (app_pages/_live_chart)
 
 
 def test_cube_lock():

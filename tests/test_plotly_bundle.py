@@ -24,9 +24,10 @@ import plotly
 import plotly.graph_objects as go
 import pytest
 from plotly.basedatatypes import BaseTraceType
+from page_utils import live_chart_elements
 from streamlit.testing.v1 import AppTest
 
-from app_pages._live_chart import BUNDLE, BUNDLE_TRACES, BUNDLE_VERSION, COMPONENT, bundle_info, payload
+from app_pages._live_chart import BUNDLE, BUNDLE_TRACES, BUNDLE_VERSION, bundle_info, payload
 from normviz.state import IMAGE_LAB_VIEWS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def test_the_scan_finds_trace_types_where_the_app_names_them():
 
 
 def trace_types(at: AppTest) -> set[str]:
-    return {t.get("type", "scatter") for el in at.get("bidi_component") if el.proto.component_name == COMPONENT
+    return {t.get("type", "scatter") for el in live_chart_elements(at)
             for t in payload(el)["figure"]["data"]}
 
 

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import page_utils
-from app_pages._live_chart import COMPONENT, payload
+from app_pages._live_chart import payload
 from app_pages.kit import CSS_MARK, split_latex
 from app_pages.views.cube.walkthrough import block_key
 
@@ -54,7 +54,7 @@ def shows_formula(at, latex: str) -> bool:
 
 
 def walk_chart(at) -> dict:
-    return next(p for p in (payload(el) for el in at.get("bidi_component") if el.proto.component_name == COMPONENT)
+    return next(p for p in (payload(el) for el in page_utils.live_chart_elements(at))
                 if p["name"] == "cube.walk_figure")
 
 
