@@ -239,12 +239,10 @@ def test_presenter_mode_at_1280x720(browser, app_url):
         context.close()
 
 
-# The walkthrough's formulas on screen that are wider than their box (they would scroll sideways).
-OVERFLOWING = """() => [...document.querySelectorAll('[class*="st-key-cube-walk-step-"] .katex-display')]
+# The formulas on screen under ``within`` (a CSS selector) that are wider than their box (they would scroll sideways).
+OVERFLOWING = """(within) => [...document.querySelectorAll(`${within} .katex-display`)]
   .filter((e) => e.getClientRects().length > 0 && e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)"""
-
-
-PAGE_OVERFLOWING = OVERFLOWING.replace('[class*="st-key-cube-walk-step-"] ', "")
+WALK_STEPS = '[class*="st-key-cube-walk-step-"]'
 
 
 @pytest.mark.parametrize("norm", ["group", "rms", "weight", "switchable", "ghost_batch"])
@@ -257,11 +255,11 @@ def test_every_walkthrough_formula_fits_a_phone_screen(browser, app_url, norm):
         goto(page, f"{app_url}/cube?norm={norm}&step=1")
         page.wait_for_function("() => !!document.querySelector('.normviz-walk[data-step]')", timeout=30000)
         wait_for_app(page)
-        assert page.evaluate(PAGE_OVERFLOWING) == []
+        assert page.evaluate(OVERFLOWING, "body") == []
         count = int(re.search(r"of (\d+)", heading(page).first.inner_text()).group(1))
         for k in range(1, count + 1):
             assert heading(page).first.inner_text().startswith(f"Step {k} of {count}")
-            assert page.evaluate(OVERFLOWING) == [], f"step {k}"
+            assert page.evaluate(OVERFLOWING, WALK_STEPS) == [], f"step {k}"
             if k < count:
                 page.locator(".normviz-walk button", has_text="Next").click()
     finally:
