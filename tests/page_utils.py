@@ -24,3 +24,16 @@ def live_chart_elements(at: AppTest) -> list:
     """The page's live_chart elements (app_pages/_live_chart), in page order; not the entry point's
     plotly.js preloader, another component."""
     return [el for el in at.get("bidi_component") if el.proto.component_name == COMPONENT]
+
+
+def number_table(at: AppTest, label: str) -> dict[str, list[str]]:
+    """The table ``kit.number_table`` drew under ``label``: {row name: [its cells as shown]},
+    with the header under the key ``""``."""
+    import html
+    import re
+
+    found = [m.value for m in at.markdown if f'aria-label="{html.escape(label)}"' in m.value]
+    assert len(found) == 1, f"{len(found)} tables labelled {label!r}"
+    rows = re.findall(r"<tr>(.*?)</tr>", found[0])
+    cells = [[html.unescape(c) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)] for r in rows]
+    return {"": cells[0], **{r[0]: r[1:] for r in cells[1:]}}

@@ -29,7 +29,8 @@ def test_every_declared_page_is_scanned():
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("path", PAGES + ["cube?norm=group&step=3"])  # and the open walkthrough's step bar
+# and the open walkthrough's step bar, and the AdaIN tab's tables (scroll boxes on a phone)
+@pytest.mark.parametrize("path", PAGES + ["cube?norm=group&step=3", "image_lab?view=style"])
 def test_axe_finds_no_serious_or_critical_violation(page, app_url, path):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -40,6 +41,21 @@ def test_axe_finds_no_serious_or_critical_violation(page, app_url, path):
     report = "\n".join(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['help']}; first: "
                        f"{v['nodes'][0]['target']}" for v in bad)
     assert not bad, f"/{path}:\n{report}"
+
+
+def test_number_table_escapes_its_cells_and_names_its_scroll_box():
+    from streamlit.testing.v1 import AppTest
+
+    def app():
+        from app_pages.kit import number_table
+
+        number_table(["name", "<b>value</b>"], [["a|b & c", 1.5], ["<script>", "2"]], label='sizes "now"')
+
+    at = AppTest.from_function(app).run()
+    (md,) = [m.value for m in at.markdown]
+    assert 'role="region" tabindex="0" aria-label="sizes &quot;now&quot;"' in md
+    assert "<script>" not in md and "<b>" not in md and "&lt;b&gt;value&lt;/b&gt;" in md
+    assert '<th scope="row">a|b &amp; c</th><td style="text-align: right">1.5</td>' in md
 
 
 def test_split_latex_splits_at_top_level_quad_only():

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from page_utils import live_chart_elements
+from page_utils import live_chart_elements, number_table
 from streamlit.testing.v1 import AppTest
 
 from app_pages._live_chart import payload
 
 from normviz.images import lab as image_lab
-from normviz.state import IMAGE_LAB_VIEWS
+from normviz.state import IMAGE_LAB_VIEWS, ImageLabState
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "app_pages/image_lab.py"
@@ -71,6 +71,26 @@ def test_erase_readout_numbers():
     spec = payload(charts[0])["figure"]
     assert spec["layout"]["yaxis"]["type"] == "log" and len(spec["data"]) == len(image_lab.VIEWS)
     assert payload(charts[1])["alt"].startswith("Each norm's output change against the strength of the colour cast")
+
+
+def test_style_tables_show_the_librarys_numbers():
+    at = open_page({"view": "style", "content": "2", "style": "4", "alpha": "1"})
+    x = image_lab.build_batch([], list(ImageLabState().samples)).x
+    gram = number_table(at, "Gram distance of the two images' features, per stage")
+    assert gram[""] == ["stage", "gram distance", "off-diagonal gram distance"]
+    expected = image_lab.style_distances(x, 2, 4, groups=9)
+    assert [r["stage"] for r in expected] == list(gram)[1:]
+    for r in expected:
+        assert gram[r["stage"]] == [f"{r['gram distance']:.3f}", f"{r['off-diagonal gram distance']:.3f}"]
+    moved = number_table(at, "Statistics transferred, per colour-mean channel")
+    assert list(moved) == ["", "c0h0w0", "c1h0w0", "c2h0w0"]
+    res = image_lab.adain_transfer(x[2], x[4], 1.0)
+    for row, ch in zip(("c0h0w0", "c1h0w0", "c2h0w0"), (0, 9, 18)):
+        mu_c, mu_t, mu_o, sd_c, sd_t, sd_o = map(float, moved[row])
+        assert (mu_c, mu_t, sd_c, sd_t) == pytest.approx(
+            (res.content_stats[0][ch], res.target_stats[0][ch], res.content_stats[1][ch], res.target_stats[1][ch]),
+            abs=6e-5)
+        assert mu_o == pytest.approx(mu_t, abs=1e-4)  # at α = 1 the output takes the target's mean
 
 
 def test_coupling_numbers():

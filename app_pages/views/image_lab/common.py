@@ -199,8 +199,13 @@ def stats_for(key: tuple, _x: np.ndarray, names: tuple, groups: int, rho: float)
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def style_for(key: tuple, _x: np.ndarray, content: int, style: int, style2: int, weight2: float, alpha: float):
-    return image_lab.adain_transfer(_x[content], _x[style], alpha,
-                                    style2=_x[style2] if style2 >= 0 else None, weight2=weight2)
+    """AdaIN's result and the PNG of content | style(s) | output (encoding it was a fifth of the
+    tab's server time on every move, cached or not)."""
+    res = image_lab.adain_transfer(_x[content], _x[style], alpha,
+                                   style2=_x[style2] if style2 >= 0 else None, weight2=weight2)
+    parts = [_x[content], _x[style]] + ([_x[style2]] if style2 >= 0 else []) + [res.image]
+    return res, image_figures.png(image_figures.mosaic(
+        [images.to_uint8(images.to_hwc(np.clip(v, 0, 1))) for v in parts]))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

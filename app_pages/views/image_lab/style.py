@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from app_pages._live_chart import live_chart
+from app_pages.kit import number_table
 from app_pages.views.image_lab.common import (
     Context,
     erasure_for,
@@ -15,7 +15,7 @@ from app_pages.views.image_lab.common import (
     style_distances_for,
     style_for,
 )
-from normviz.images import features, figures as image_figures, lab as image_lab, load as images
+from normviz.images import features, figures as image_figures, lab as image_lab
 
 WHAT_IT_IS = (
     "**What this is, and is not.** AdaIN here works in a fixed, invertible space: the 27 DCT filters of "
@@ -41,10 +41,9 @@ def render(ctx: Context) -> None:
         d2.slider("Weight of the second style", 0.0, 1.0, step=0.05, key=k("weight2"))
         s = ctx.current()
     st.info(WHAT_IT_IS, icon=":material/info:")
-    res = style_for(ctx.key, ctx.x, s.content, s.style, s.style2, s.weight2, s.alpha)
+    res, mosaic = style_for(ctx.key, ctx.x, s.content, s.style, s.style2, s.weight2, s.alpha)
     dists = style_distances_for(ctx.key, ctx.x, s.content, s.style, s.fgroups)
-    parts = [ctx.x[s.content], ctx.x[s.style]] + ([ctx.x[s.style2]] if s.style2 >= 0 else []) + [res.image]
-    show(image_figures.mosaic([images.to_uint8(images.to_hwc(np.clip(v, 0, 1))) for v in parts]),
+    show(mosaic,
          alt="Panels: the content image, the style image" + (", the second style image" if s.style2 >= 0 else "")
              + " and the AdaIN output",
          caption="content | style" + (" | second style" if s.style2 >= 0 else "")
@@ -56,12 +55,10 @@ def render(ctx: Context) -> None:
     live = res.content_stats[1] > 1e-9
     idx = [0, 9, 18]
     names27 = features.filter_labels()
-    st.table(pd.DataFrame({
-        "channel": [names27[i] for i in idx],
-        "μ content": res.content_stats[0][idx], "μ target": res.target_stats[0][idx],
-        "μ output": res.output_stats[0][idx],
-        "σ content": res.content_stats[1][idx], "σ target": res.target_stats[1][idx],
-        "σ output": res.output_stats[1][idx]}).set_index("channel"))
+    stats = (res.content_stats, res.target_stats, res.output_stats)
+    number_table(["channel", "μ content", "μ target", "μ output", "σ content", "σ target", "σ output"],
+                 [[names27[i]] + [f"{st_[m][i]:.4f}" for m in (0, 1) for st_ in stats] for i in idx],
+                 label="Statistics transferred, per colour-mean channel")
     st.caption(f"Over all 27 channels: max |μ output − μ target| = "
                f"{np.abs(res.output_stats[0] - res.target_stats[0]).max():.1e}, max |σ output − σ target| = "
                f"{np.abs(res.output_stats[1] - res.target_stats[1])[live].max() if live.any() else 0:.1e} "
@@ -75,7 +72,9 @@ def render(ctx: Context) -> None:
         f"between the two images' feature Gram matrices G = F Fᵀ/HW (relative: ‖G₁ − G₂‖ / "
         f"sqrt(‖G₁‖·‖G₂‖)), for image {s.content} vs image {s.style}. The off-diagonal column keeps "
         f"only cross-channel correlations.")
-    st.table(pd.DataFrame(dists).set_index("stage").style.format("{:.3f}"))
+    number_table(["stage", "gram distance", "off-diagonal gram distance"],
+                 [[d["stage"], f"{d['gram distance']:.3f}", f"{d['off-diagonal gram distance']:.3f}"] for d in dists],
+                 label="Gram distance of the two images' features, per stage")
     raw, after_in = dists[0]["gram distance"], dists[1]["gram distance"]
     verdict = "brings them closer" if after_in < raw else "does not bring them closer"
     st.caption(f"For this pair, InstanceNorm {verdict}: Gram distance {raw:.3f} raw, {after_in:.3f} after IN. "
