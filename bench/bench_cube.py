@@ -19,12 +19,12 @@
 3. Page switch: a reader on the home page opens the cube from the sidebar, until its first screen is
    drawn, against opening the glossary (text only). plotly.js is already loaded then
    (app.py preloads it on every page).
-4. The floor: the trivial app plus ONE small scatter3d whose title echoes w (so, like the cube,
-   its spec changes on every rerun), timed like the trivial selection. Streamlit 1.67 puts the
-   spec into a plotly chart's element id (even with key=), so a changed figure is unmounted and
-   drawn anew (Plotly.purge + a new WebGL context), never updated with Plotly.react; an unchanged
-   figure keeps its element and is not redrawn. This 3D-alone/trivial ratio is what any page
-   with a 3D chart that changes pays in this (software-WebGL) Chromium.
+4. The floor: the trivial app plus the cube page's own two charts (the 3D cube and the unfolded
+   view of the default state, selected w = the number input mod W), drawn with live_chart side by
+   side, and nothing else: no sidebar, formulas, walkthrough or grid. Timed like the cube: a
+   selection rerun until the 3D chart has reacted, and a first render until both are drawn. What
+   is left between the cube and this floor is the rest of the page; what is between the floor and
+   the trivial app is what drawing these two charts costs in this (software-WebGL) Chromium.
 
 Run: .venv/bin/python bench/bench_cube.py [--reps 8]
 """
@@ -48,9 +48,32 @@ choice = st.selectbox("Norm", ["alpha", "beta", "gamma", "delta"], key="norm")
 v = st.number_input("selected w", 0, 1000, key="w")
 st.write(f"echo {choice} {v}")
 '''
-TRIVIAL_3D = TRIVIAL + '''st.plotly_chart({"data": [{"type": "scatter3d", "x": [0, 1, 2, 3], "y": [0, 1, 0, 1], "z": [0, 0, 1, 1],
-                            "mode": "markers"}], "layout": {"height": 500, "title": {"text": f"w = {v}"}}}, key="c3d")
-'''
+CHARTS_ONLY = f"""import sys
+sys.path.insert(0, {str(ROOT)!r})
+""" + TRIVIAL + """from dataclasses import replace
+
+from app_pages._live_chart import live_chart
+from app_pages.views.cube.controls import spec_of
+from normviz.cube import figures, numbers
+from normviz.state import CubeState
+
+
+@st.cache_resource(max_entries=64)
+def charts(w: int):
+    state = CubeState()
+    state = replace(state, w=w % state.shape[3])
+    spec = spec_of(state)
+    x = numbers.data_for(spec, state.data, state.seed)
+    return figures.cube_figure(spec, x), figures.unfolded_figure(spec, x)
+
+
+cube, flat = charts(v)
+left, right = st.columns([1.1, 1])
+with left:
+    live_chart(cube, key="cube3d", alt="3D cube")
+with right:
+    live_chart(flat, key="unfolded", alt="unfolded view")
+"""
 NORM_CYCLE = [("LayerNorm", "layer"), ("InstanceNorm", "instance"), ("BatchNorm", "batch"), ("GroupNorm", None)]
 TRIVIAL_CYCLE = [("beta", "echo beta"), ("gamma", "echo gamma"), ("delta", "echo delta"), ("alpha", "echo alpha")]
 
@@ -184,13 +207,15 @@ def grid_after_scroll(page) -> float:
     return time.perf_counter() - t0
 
 
-def first_render(browser, url_app: str, url_triv: str, reps: int) -> dict:
+def first_render(browser, url_app: str, url_triv: str, url_floor: str, reps: int) -> dict:
     """Fresh context each time (empty cache, as a new visitor): goto until the first screen is drawn
     (every chart on it); then the grid below the fold, scrolled to."""
-    res = {"cube first render": [], "trivial first render": [], "grid drawn after scroll": []}
+    res = {"cube first render": [], "trivial first render": [], "charts-only first render": [],
+           "grid drawn after scroll": []}
     marks = []
     for _ in range(reps):
         for name, url, until in (("trivial first render", url_triv, lambda pg: wait_text(pg, "echo alpha 0")),
+                                 ("charts-only first render", url_floor, all_drawn),
                                  ("cube first render", url_app + "/cube", all_drawn)):
             ctx = browser.new_context(viewport={"width": 1280, "height": 800})
             ctx.add_init_script(WATCH)
@@ -262,10 +287,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         trivial = Path(tmp) / "trivial_app.py"
         trivial.write_text(TRIVIAL)
-        (Path(tmp) / "trivial_3d.py").write_text(TRIVIAL_3D)
+        (Path(tmp) / "charts_only.py").write_text(CHARTS_ONLY)
         p_app, url_app, _ = start_streamlit("app.py", cwd=ROOT)
         p_triv, url_triv, _ = start_streamlit(trivial, cwd=ROOT)
-        p_3d, url_3d, _ = start_streamlit(Path(tmp) / "trivial_3d.py", cwd=ROOT)
+        p_floor, url_floor, _ = start_streamlit(Path(tmp) / "charts_only.py", cwd=ROOT)
         try:
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -277,12 +302,13 @@ def main() -> None:
                 triv.goto(url_triv)
                 triv.bring_to_front()
                 wait_text(triv, "echo alpha 0")
-                only3d = ctx.new_page()
-                only3d.goto(url_3d)
-                only3d.bring_to_front()
-                wait_text(only3d, "echo alpha 0")
+                floor = ctx.new_page()
+                floor.goto(url_floor)
+                floor.bring_to_front()
+                wait_text(floor, "echo alpha 0")
+                all_drawn(floor)
                 res = {k: [] for k in ("cube norm", "trivial norm", "cube selection", "trivial selection",
-                                       "3D alone selection", "cube selection drawn")}
+                                       "cube selection drawn", "charts-only selection drawn")}
                 for i in range(args.reps):
                     opt, expect = NORM_CYCLE[i % len(NORM_CYCLE)]
                     settle(cube)
@@ -296,22 +322,23 @@ def main() -> None:
                         cube, "selected w", up, lambda u=up: wait_url(cube, "w", "1" if u else None)))
                     settle(cube)
                     res["cube selection drawn"].append(rerun_drawn(cube, "selected w", not up))
-                    for name, pg in (("trivial selection", triv), ("3D alone selection", only3d)):
-                        settle(pg)
-                        before = pg.locator("text=/echo /").inner_text()
-                        res[name].append(step(
-                            pg, "selected w", True,
-                            lambda b=before, pg=pg: (pg.wait_for_function(
-                                "b => ![...document.querySelectorAll('[data-testid=stMarkdown]')]"
-                                ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
-                                pg.locator(IDLE).wait_for(state="attached"))))
-                res.update(first_render(browser, url_app, url_triv, max(3, args.reps // 2)))
+                    settle(floor)
+                    res["charts-only selection drawn"].append(rerun_drawn(floor, "selected w", True))
+                    settle(triv)
+                    before = triv.locator("text=/echo /").inner_text()
+                    res["trivial selection"].append(step(
+                        triv, "selected w", True,
+                        lambda b=before: (triv.wait_for_function(
+                            "b => ![...document.querySelectorAll('[data-testid=stMarkdown]')]"
+                            ".some(e => e.innerText === b)", arg=b, timeout=30000, polling="raf"),
+                            triv.locator(IDLE).wait_for(state="attached"))))
+                res.update(first_render(browser, url_app, url_triv, url_floor, max(3, args.reps // 2)))
                 res.update(page_switch(browser, url_app, max(3, args.reps // 2)))
                 browser.close()
         finally:
             stop_streamlit(p_app)
             stop_streamlit(p_triv)
-            stop_streamlit(p_3d)
+            stop_streamlit(p_floor)
 
     med = {k: statistics.median(v) for k, v in res.items()}
     for k, v in res.items():
@@ -325,9 +352,11 @@ def main() -> None:
           f"{med['cube first render'] / med['trivial first render']:.2f}x (target <= 1.5x)")
     print(f"ratio page switch home -> cube / home -> glossary (first screen drawn; plotly.js preloaded on the "
           f"home page): {med['home -> cube'] / med['home -> glossary']:.2f}x")
-    floor = med["3D alone selection"] / med["trivial selection"]
-    print(f"floor: trivial app + one changing scatter3d / trivial: {floor:.2f}x; "
-          f"cube selection / that floor: {med['cube selection'] / med['3D alone selection']:.2f}x")
+    print(f"floor, the trivial app + the cube's two charts (live_chart) and nothing else: rerun until the 3D chart "
+          f"has reacted {med['charts-only selection drawn'] / med['trivial selection']:.2f}x trivial, first render "
+          f"{med['charts-only first render'] / med['trivial first render']:.2f}x trivial; the cube page over that "
+          f"floor: rerun {med['cube selection drawn'] / med['charts-only selection drawn']:.2f}x, first render "
+          f"{med['cube first render'] / med['charts-only first render']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -49,8 +49,9 @@ def test_upload_photo_and_read_the_readout(app_url, page, tmp_path):
     assert_no_exception(page)
     page.get_by_text("The ε effect, predicted and measured", exact=False).wait_for(timeout=30000)
     assert "view=erase" in page.url
-    table = page.get_by_test_id("stTable").first.inner_text()
+    readout = page.get_by_role("region", name="Readout: max |output change| per norm")
+    table = readout.inner_text()
     assert "InstanceNorm" in table and "BatchNorm (eval)" in table
     assert draw_every_chart(page) == 2
-    page.get_by_test_id("stTable").first.scroll_into_view_if_needed()
+    readout.scroll_into_view_if_needed()
     screenshot(page, "image_lab_upload_erase")

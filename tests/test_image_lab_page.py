@@ -55,17 +55,21 @@ def test_side_by_side_defaults_show_all_norms_and_running_stats():
                  "RMSNorm", "Batch-Instance Norm (train) (ρ=0.5)"]:
         assert any(name in s for s in shown), name
     assert any("128×128" in c.value and "N = 6" in c.value for c in at.caption)
-    assert at.table, "running statistics table"
+    ref = image_lab.reference_stats()
+    running = number_table(at, "Running statistics per channel")
+    assert list(running)[1:] == list(image_lab.CHANNELS)
+    for ch, m, v in zip(image_lab.CHANNELS, ref.mean, ref.var):
+        assert [float(c) for c in running[ch]] == pytest.approx([m, v], abs=5e-5)
 
 
 def test_erase_readout_numbers():
     at = open_page({"view": "erase", "a": "2", "b": "0.1", "gain_r": "1.5", "gain_g": "1", "gain_b": "0.6"})
-    df = at.table[0].value
-    inst = df.loc["InstanceNorm"]
-    bn_eval = df.loc["BatchNorm (eval)"]
-    assert float(inst["change after a·x + b"]) < 1e-3
-    assert float(bn_eval["change after a·x + b"]) > 0.3
-    assert float(df.loc["LayerNorm"]["change after gains"]) > 0.1
+    table = number_table(at, "Readout: max |output change| per norm")
+    assert table[""] == ["norm", "change after a·x + b", "change after gains"]
+    affine, gains = ({name: float(cells[i]) for name, cells in table.items() if name} for i in (0, 1))
+    assert affine["InstanceNorm"] < 1e-3
+    assert affine["BatchNorm (eval)"] > 0.3
+    assert gains["LayerNorm"] > 0.1
     charts = live_chart_elements(at)
     assert len(charts) == 2
     spec = payload(charts[0])["figure"]
@@ -95,10 +99,11 @@ def test_style_tables_show_the_librarys_numbers():
 
 def test_coupling_numbers():
     at = open_page({"view": "coupling"})
-    df = at.table[0].value
-    assert float(df.loc["BatchNorm (train)"].iloc[0]) >= 0.1
+    diff = {name: float(cells[0]) for name, cells in
+            number_table(at, "Batch coupling: max |output in A − output in B| per norm").items() if name}
+    assert diff["BatchNorm (train)"] >= 0.1
     for name in ("LayerNorm", "InstanceNorm", "GroupNorm (G=3)"):
-        assert float(df.loc[name].iloc[0]) <= 1e-12
+        assert diff[name] <= 1e-12
 
 
 def test_stats_csv_download():

@@ -1,9 +1,9 @@
 """Image lab, "Batch coupling": the same image next to two different sets of batch mates."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages.kit import number_table
 from app_pages.views.image_lab.common import Context, coupling_for, k, pick_image, show
 from normviz.images import figures as image_figures, lab as image_lab, load as images
 from normviz.norms import NORMS
@@ -33,10 +33,9 @@ def render(ctx: Context) -> None:
              "their difference",
          caption=f"input | {heat} in batch A | in batch B | |A − B| (max over channels; dark 0, yellow "
                  f"{c.diff[image_lab.COUPLING_HEAT]:.3f})", width="stretch")
-    st.table(pd.DataFrame({
-        "norm": [image_lab.view_label(v, groups=s.groups) for v in image_lab.COUPLING_KEYS],
-        "max |output in A − output in B|": [f"{c.diff[v]:.2e}" for v in image_lab.COUPLING_KEYS],
-    }).set_index("norm"))
+    number_table(["norm", "max |output in A − output in B|"],
+                 [[image_lab.view_label(v, groups=s.groups), f"{c.diff[v]:.2e}"] for v in image_lab.COUPLING_KEYS],
+                 label="Batch coupling: max |output in A − output in B| per norm")
     coupled = [image_lab.view_label(v, groups=s.groups) for v in image_lab.COUPLING_KEYS if c.diff[v] > 1e-9]
     alone = [image_lab.view_label(v, groups=s.groups) for v in image_lab.COUPLING_KEYS if c.diff[v] <= 1e-9]
     coupler = NORMS[image_lab.view_norm(image_lab.COUPLING_HEAT)[0]]

@@ -2,10 +2,10 @@
 measure how much each norm's output moves, with the reason from the registry."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from app_pages._live_chart import live_chart
+from app_pages.kit import number_table
 from app_pages.views.image_lab.common import Context, changed_png, erase_for, k, labels, legend, pick_image, show
 from normviz.images import figures as image_figures, lab as image_lab
 
@@ -41,9 +41,9 @@ def render(ctx: Context) -> None:
         show(row, caption=what, width="stretch", alt=f"Outputs of each norm for the image {what}, one per column: "
              + ", ".join(lbl[v] for v in views))
     st.markdown("**Readout**: max |output change| of this image's output, per norm.")
-    st.table(pd.DataFrame({"norm": [lbl[v] for v in views],
-                           "change after a·x + b": [f"{res_g['at'][v]:.2e}" for v in views],
-                           "change after gains": [f"{res_c['at'][v]:.2e}" for v in views]}).set_index("norm"))
+    number_table(["norm", "change after a·x + b", "change after gains"],
+                 [[lbl[v], f"{res_g['at'][v]:.2e}", f"{res_c['at'][v]:.2e}"] for v in views],
+                 label="Readout: max |output change| per norm")
     st.markdown("**Why**, per norm (a·x + b / colour cast), from the measured change and what the norm pools:\n\n"
                 + "\n".join(_why(v, lbl[v], res_g["at"][v], res_c["at"][v]) for v in views))
     if s.clip:

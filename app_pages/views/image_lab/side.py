@@ -1,9 +1,9 @@
 """Image lab, "Side by side": every norm's output for the whole batch, one row per norm."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages.kit import number_table
 from app_pages.views.image_lab.common import Context, k, legend, norm_rows, plain, rows_for, show, torch_check
 from normviz.images import lab as image_lab
 from normviz.state import ImageLabState
@@ -32,13 +32,15 @@ def render(ctx: Context) -> None:
         st.markdown(f"Gathered over the reference set, the six bundled samples at {image_lab.SIDE}×{image_lab.SIDE}, "
                     "as PyTorch's cumulative average (momentum=None) after one pass: running mean = "
                     "their per-channel mean, running var = their unbiased per-channel variance.")
-        st.table(pd.DataFrame({"channel": image_lab.CHANNELS, "running mean": ref.mean,
-                               "running var": ref.var}).set_index("channel"))
+        number_table(["channel", "running mean", "running var"],
+                     [[ch, f"{m:.4f}", f"{v:.4f}"] for ch, m, v in zip(image_lab.CHANNELS, ref.mean, ref.var)],
+                     label="Running statistics per channel")
     with st.expander("Check against PyTorch"):
         st.caption("Max-abs difference between normviz's numpy norms and each norm's torch reference op on "
                    "this batch, in float64.")
         if st.button("Run the torch reference ops", key=f"{k('torch')}"):
             d = torch_check(ctx.key, ctx.x, tuple(s.norms), s.groups, s.rho)
-            st.table(pd.DataFrame({"view": [image_lab.view_label(v, groups=s.groups, rho=s.rho) for v in d],
-                                   "max |normviz − torch|": [f"{v:.1e}" for v in d.values()]}))
+            number_table(["view", "max |normviz − torch|"],
+                         [[image_lab.view_label(v, groups=s.groups, rho=s.rho), f"{diff:.1e}"] for v, diff in d.items()],
+                         label="Max |normviz − torch| per view")
     ctx.save()
