@@ -165,9 +165,9 @@ def page_css(css: str) -> None:
 def number_table(header, rows, *, label: str) -> None:
     """A small table of already formatted cells, in a box that scrolls sideways on a phone.
 
-    For tables that change on every slider move: ``st.table`` of a DataFrame builds pandas
-    objects, a Styler and Arrow bytes on each rerun (about a quarter of the AdaIN tab's server
-    time); this is one HTML string. ``header``: column titles; ``rows``: sequences of cells,
+    For tables that change on every slider move (the image lab's): ``st.table`` of a DataFrame
+    builds pandas objects, a Styler and Arrow bytes on each rerun (a quarter of the AdaIN tab's
+    server time, py-spy); this is one HTML string. ``header``: column titles; ``rows``: sequences of cells,
     the first one the row's name (a row header); cells are escaped, numbers right-aligned.
     ``label`` names the scroll box for a screen reader (it is focusable, so a keyboard can
     scroll it, as WCAG asks of a scrolling region).
