@@ -55,3 +55,27 @@ def test_upload_photo_and_read_the_readout(app_url, page, tmp_path):
     assert draw_every_chart(page) == 2
     readout.scroll_into_view_if_needed()
     screenshot(page, "image_lab_upload_erase")
+
+
+@pytest.mark.browser
+def test_the_adain_tables_scroll_in_their_own_box_on_a_phone(app_url, browser):
+    """kit.number_table: on a 390 px screen the 7-column table is wider than the page; its box
+    scrolls sideways (and takes keyboard focus), and the page itself does not."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = ctx.new_page()
+        goto(page, f"{app_url}/image_lab?view=style")
+        box = page.get_by_role("region", name="Statistics transferred, per colour-mean channel")
+        box.scroll_into_view_if_needed()
+        sizes = box.evaluate("""b => { const around = b.closest('[data-testid=stElementContainer]');
+            return {scroll: b.scrollWidth, client: b.clientWidth, around: around.scrollWidth,
+                    room: around.clientWidth}; }""")
+        assert sizes["scroll"] > sizes["client"], sizes  # wider than the screen: it scrolls
+        assert sizes["around"] <= sizes["room"] + 1, sizes  # and nothing around it spills over
+        box.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("b => b.scrollLeft > 0", arg=box.element_handle(), timeout=5000)
+        assert "c0h0w0" in box.inner_text() and "σ output" in box.inner_text()
+        screenshot(page, "image_lab_style_table_390", full_page=False)
+    finally:
+        ctx.close()
