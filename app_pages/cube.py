@@ -7,7 +7,6 @@ Thin page: the sidebar controls (``views/cube/controls.py``, built from the regi
 """
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages._live_chart import live_chart
@@ -39,7 +38,7 @@ def on_cell_key(key_name: str) -> None:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def figures(spec: cube_numbers.CubeSpec, source: str, seed: int):
     x = cube_numbers.data_for(spec, source, seed)
-    return x, cube_figures.cube_figure(spec, x), cube_figures.unfolded_figure(spec, x)
+    return x, cube_figures.cube_figure_dict(spec, x), cube_figures.unfolded_figure_dict(spec, x)
 
 
 state, notices = url_state(CubeState, P)
@@ -86,8 +85,7 @@ state = current()
 # -- the cube and the unfolded view ---------------------------------------------------------
 x, cube, flat = figures(spec, state.data, state.seed)
 if not shown("norm"):  # the in-figure LN | GN | IN | BN buttons would get round the teacher's lock
-    cube = go.Figure(cube)  # a copy: the cached figure is shared between sessions
-    cube.layout.updatemenus = []
+    cube = {**cube, "layout": {**cube["layout"], "updatemenus": []}}  # the cached one is shared between sessions
 stats = cube_numbers.element_stats(spec, x)
 sentence = cube_numbers.summary_sentence(spec)
 left, right = st.columns([1.1, 1])
@@ -103,7 +101,7 @@ with right:
 st.markdown(f"**{sentence}**")
 st.caption(cube_numbers.count_caption(spec) + " Turn on *Colour every group* to see them.")
 st.caption(f"Training and eval: {norm_spec.train_eval}")
-note = cube.layout.meta.get("note") if cube.layout.meta else None
+note = cube["layout"]["meta"]["note"]
 if note:
     st.caption(f":material/zoom_out: {note}")
 for level, message in cube_numbers.edge_notes(spec, x, stats):

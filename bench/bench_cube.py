@@ -79,25 +79,36 @@ TRIVIAL_CYCLE = [("beta", "echo beta"), ("gamma", "echo gamma"), ("delta", "echo
 
 
 def figure_bytes() -> None:
-    from normviz.cube.figures import cube_figure, small_multiples_figure, unfolded_figure
+    """Bytes and build time of each figure the page sends (the ``*_dict`` plotly dicts), and the
+    build time of its go.Figure twin (which the page no longer makes)."""
+    import plotly.io as pio
+
+    from app_pages._live_chart import figure_spec
+    from normviz.cube import figures
     from normviz.cube.numbers import CubeSpec, make_data
     from normviz.state import CubeState
+
+    def median_ms(build) -> float:
+        build()
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            build()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times) * 1e3
 
     s, _ = CubeState.from_query({})
     for label, spec in (("default", CubeSpec(norm=s.norm, shape=s.shape, index=s.index, groups=s.G)),
                         ("largest 8×32×16×16", CubeSpec(norm="group", shape=(8, 32, 16, 16), groups=4))):
         x = make_data(spec.shape)
-        for name, build in (("cube 3D", lambda: cube_figure(spec, x)), ("unfolded", lambda: unfolded_figure(spec, x)),
-                            ("small multiples", lambda: small_multiples_figure(spec))):
-            build()
-            times = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                fig = build()
-                times.append(time.perf_counter() - t0)
-            size = len(fig.to_json().encode())
-            print(f"{label:20s} {name:16s} {size / 1024:7.1f} KB  build {statistics.median(times) * 1e3:6.1f} ms"
-                  + ("   (target <= 150 KB)" if name == "cube 3D" and label == "default" else ""))
+        for name, title in (("cube_figure", "cube 3D"), ("unfolded_figure", "unfolded"),
+                            ("small_multiples_figure", "small multiples")):
+            args = (spec,) if name == "small_multiples_figure" else (spec, x)
+            as_dict, as_figure = getattr(figures, f"{name}_dict"), getattr(figures, name)
+            size = len(pio.json.to_json_plotly(figure_spec(as_dict(*args))).encode())
+            print(f"{label:20s} {title:16s} {size / 1024:7.1f} KB  build + JSON {median_ms(lambda: pio.json.to_json_plotly(figure_spec(as_dict(*args)))):6.1f} ms"
+                  f" (as a go.Figure {median_ms(lambda: pio.json.to_json_plotly(figure_spec(as_figure(*args)))):6.1f} ms)"
+                  + ("   (target <= 150 KB)" if name == "cube_figure" and label == "default" else ""))
 
 
 def wait_text(page, text: str, timeout: float = 30000) -> None:
@@ -144,8 +155,9 @@ def server_times(reps: int) -> None:
     cube.run()
     triv = AppTest.from_string(TRIVIAL)
     triv.run()
-    res = {"cube norm": [], "cube selection": [], "trivial": []}
+    res = {"cube norm": [], "cube selection": [], "cube new cell": [], "trivial": []}
     norms = ["layer", "instance", "batch", "group"]
+    cells = [(h, w) for h in range(1, 4) for w in range(2, 4)]  # never selected above: built afresh
     for i in range(reps):
         t0 = time.perf_counter()
         cube.selectbox(key="cube.norm").set_value(norms[i % 4]).run()
@@ -153,6 +165,12 @@ def server_times(reps: int) -> None:
         t0 = time.perf_counter()
         cube.number_input(key="cube.w").set_value((i + 1) % 2).run()
         res["cube selection"].append(time.perf_counter() - t0)
+        h, w = cells[i % len(cells)]
+        t0 = time.perf_counter()
+        cube.number_input(key="cube.h").set_value(h)
+        cube.number_input(key="cube.w").set_value(w).run()
+        res["cube new cell"].append(time.perf_counter() - t0)
+        cube.number_input(key="cube.h").set_value(0)
         t0 = time.perf_counter()
         triv.number_input(key="w").set_value(i + 1).run()
         res["trivial"].append(time.perf_counter() - t0)

@@ -178,6 +178,28 @@ def test_streamlit_placeholder_template_becomes_plotlys_own():
     assert sent["template"] == pio.templates["plotly"].to_plotly_json()
 
 
+def test_a_plotly_dict_is_sent_as_its_go_figure_would_be():
+    """The cube page sends its figures as plotly dicts (normviz.cube.figures' ``*_dict``: no
+    go.Figure is made on a rerun); what reaches the browser must be what the go.Figure gives."""
+    from normviz.cube import figures as cube_figures
+    from normviz.cube.numbers import CubeSpec, data_for
+
+    specs = [CubeSpec(), CubeSpec(norm="layer", colour_all=True, index=(1, 2, 3, 0)),
+             CubeSpec(norm="switchable", layout="full"), CubeSpec(norm="weight_standardization", shape=(4, 3, 3, 3)),
+             CubeSpec(norm="ghost_batch", shape=(8, 4, 2, 2), ghost_size=2)]
+    for spec in specs:
+        x = data_for(spec)
+        for name, args in (("cube_figure", (spec, x)), ("unfolded_figure", (spec, x)),
+                           ("small_multiples_figure", (spec,))):
+            if name == "small_multiples_figure" and spec.is_weight:
+                continue  # the grid compares activation norms only
+            plain = getattr(cube_figures, f"{name}_dict")(*args)
+            assert isinstance(plain, dict) and "template" not in plain["layout"]
+            assert _figure_payload(plain) == _figure_payload(getattr(cube_figures, name)(*args)), (spec, name)
+    plain = _figure_payload({"data": [{"type": "bar", "y": [1, 2]}]})["figure"]["layout"]
+    assert plain["template"] == pio.templates["plotly"].to_plotly_json()
+
+
 def test_own_template_uirevision_and_height_are_kept_width_dropped():
     fig = go.Figure(go.Scatter(y=[1, 3, 2]), layout=dict(template="plotly_white", uirevision="mine",
                                                          width=300, height=200))

@@ -164,13 +164,14 @@ def _templates() -> tuple[dict, dict]:
 
 
 def _plain_template(layout: dict) -> None:
-    """Swap Streamlit's placeholder template for plotly's own, as ``st.plotly_chart(theme=None)``.
+    """Swap Streamlit's placeholder template for plotly's own, as ``st.plotly_chart(theme=None)``;
+    a plotly dict with no template gets plotly's too, as ``go.Figure(dict)`` would.
 
     Importing streamlit makes "streamlit" plotly's default template; its colours are placeholders
     (#000001 ...) that only st.plotly_chart's frontend replaces, so plotly.js alone draws them black.
     """
     streamlit_template, plotly_template = _templates()
-    if layout.get("template") == streamlit_template:
+    if "template" not in layout or layout["template"] == streamlit_template:
         layout["template"] = plotly_template
 
 

@@ -1,6 +1,7 @@
 """Plotly figures of the cube: which elements share the selected element's statistics.
 
-Pure: a ``CubeSpec`` (and the data) in, a ``plotly.graph_objects.Figure`` out; no streamlit.
+Pure: a ``CubeSpec`` (and the data) in, a plotly figure dict (``*_dict``) or its
+``plotly.graph_objects.Figure`` out; no streamlit.
 
 - ``cube_figure``: the 3D cube (one WebGL chart). Layout "paper" is Figure 2 of the Group Norm
   paper (axes N, C and H·W flattened); layout "full" draws N blocks of C×H×W voxels. Pooled
@@ -174,6 +175,13 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+# The cube page sends the ``*_dict`` builders' plotly dicts as they are. Making a go.Figure of them
+# (plotly deep-copies every trace and builds an object per axis) took longer than building them:
+# build + JSON of the page's three figures, 34 ms per new selection as go.Figures and 15 ms as
+# dicts (bench/bench_cube.py's figure table). The go.Figure twins are for tests and notebooks
+# (attribute access); tests/test_live_chart.py checks that both reach the browser the same.
+
+
 def _grid(rows: int, cols: int, titles: list[str], *, hgap: float = 0.04, vgap: float = 0.08,
           top: float = 1.0) -> tuple[dict, list[str]]:
     """Layout axes and title annotations of a rows×cols grid of 2D panels (row-major), and
@@ -258,7 +266,7 @@ def _view_traces_3d(spec, x, norm, stat, cells, xyz, size, visible) -> list[dict
     ]
 
 
-def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
+def cube_figure_dict(spec: CubeSpec, x: np.ndarray) -> dict:
     """The 3D cube of ``x`` with the selected element's pooled set highlighted.
 
     In-figure buttons switch the highlighted norm (LN | GN | IN | BN and the chosen one) in the
@@ -322,7 +330,12 @@ def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
         ),
         meta={"note": note, "views": [list(v) for v in vs]},
     )
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}
+
+
+def cube_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
+    """:func:`cube_figure_dict` as a ``go.Figure``."""
+    return _figure(**cube_figure_dict(spec, x))
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,7 +422,7 @@ def _tick_room(xt: dict, yt: dict) -> tuple[int, int]:
     return 12 + 7 * longest(yt), 14 + 7 * longest(xt)
 
 
-def unfolded_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
+def unfolded_figure_dict(spec: CubeSpec, x: np.ndarray) -> dict:
     """The tensor unfolded: one H×W block per (n, c), block row n, block column c.
 
     A marker scatter (SVG), so ``st.plotly_chart(on_select="rerun", selection_mode="points")``
@@ -447,7 +460,12 @@ def unfolded_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
         plot_bgcolor="#FFFFFF",
         dragmode=False, clickmode="event+select", meta={"note": note},
     )
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}
+
+
+def unfolded_figure(spec: CubeSpec, x: np.ndarray) -> go.Figure:
+    """:func:`unfolded_figure_dict` as a ``go.Figure``."""
+    return _figure(**unfolded_figure_dict(spec, x))
 
 
 def selected_from_point(point: dict) -> tuple[int, int, int, int] | None:
@@ -531,7 +549,7 @@ def _panel_heatmap(spec: CubeSpec, norm: str, stat: str, axes, legend: bool) -> 
     ]
 
 
-def small_multiples_figure(spec: CubeSpec) -> go.Figure:
+def small_multiples_figure_dict(spec: CubeSpec) -> dict:
     """The selected element's pooled set under every activation norm, in one 2D grid.
 
     Three panels a row; the first row is LayerNorm | GroupNorm | InstanceNorm, so GroupNorm's
@@ -558,7 +576,12 @@ def small_multiples_figure(spec: CubeSpec) -> go.Figure:
         height=170 * rows_n + 110 + bottom, margin=dict(l=left, r=10, t=70, b=10 + bottom), plot_bgcolor="#FFFFFF",
         legend=dict(orientation="h", y=-0.04, x=0.0), dragmode=False,
     )
-    return _figure(data, layout)
+    return {"data": data, "layout": layout}
+
+
+def small_multiples_figure(spec: CubeSpec) -> go.Figure:
+    """:func:`small_multiples_figure_dict` as a ``go.Figure``."""
+    return _figure(**small_multiples_figure_dict(spec))
 
 
 # --------------------------------------------------------------------------------------------

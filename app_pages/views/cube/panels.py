@@ -30,7 +30,7 @@ class Context:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def grid_figure(spec: cube_numbers.CubeSpec):
-    return cube_figures.small_multiples_figure(spec)
+    return cube_figures.small_multiples_figure_dict(spec)
 
 
 @st.cache_data(max_entries=4, show_spinner="Sampling 2 000 batches of each size ...")
