@@ -25,6 +25,8 @@
    selection rerun until the 3D chart has reacted, and a first render until both are drawn. What
    is left between the cube and this floor is the rest of the page; what is between the floor and
    the trivial app is what drawing these two charts costs in this (software-WebGL) Chromium.
+5. The 3D chart's first draw alone, in a static page with the app's plotly.js: the cube's figure
+   against a 4-point scatter3d, whose time is WebGL start-up (context, shaders) in this Chromium.
 
 Run: .venv/bin/python bench/bench_cube.py [--reps 8]
 """
@@ -293,6 +295,56 @@ def rerun_drawn(page, label: str, up: bool) -> float:
         all_drawn(page)))
 
 
+def first_3d_draw(browser, reps: int) -> dict:
+    """The first draw of a 3D chart alone, in a static page with the app's plotly.js: the cube's
+    figure (default state) against a 4-point scatter3d. What is left of the cube's first render
+    beyond the tiny chart's is ours; the tiny chart's is WebGL start-up (context, shaders) in this
+    Chromium (software WebGL, no GPU)."""
+    import functools
+    import http.server
+    import threading
+
+    import plotly.io as pio
+
+    from app_pages._live_chart import BUNDLE, figure_spec
+    from normviz.cube.figures import cube_figure_dict
+    from normviz.cube.numbers import CubeSpec, data_for
+
+    spec = CubeSpec()
+    cube = figure_spec(cube_figure_dict(spec, data_for(spec)))
+    cube["layout"]["template"] = pio.templates["plotly"].to_plotly_json()  # as live_chart sends it
+    tiny = {"data": [{"type": "scatter3d", "x": [0, 1, 2, 3], "y": [0, 1, 0, 1], "z": [0, 0, 1, 1], "mode": "markers"}],
+            "layout": {"height": 500, "template": cube["layout"]["template"]}}
+    res = {"cube 3D first draw (static page)": [], "4-point scatter3d first draw": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "plotly.js").write_bytes(BUNDLE.read_bytes())
+        for name, fig in (("cube", cube), ("tiny", tiny)):
+            (Path(tmp) / f"{name}.html").write_text(
+                '<html><body><div id="g" style="width:700px;height:500px"></div><script src="plotly.js"></script>'
+                f"<script>const fig = {pio.json.to_json_plotly(fig)};"
+                "window.draw = async () => { const t0 = performance.now(); await Plotly.react('g', fig.data, fig.layout);"
+                " await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));"
+                " return performance.now() - t0; };</script></body></html>")
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # one line per request would bury the results
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=tmp))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            for _ in range(reps):
+                for name, key in (("cube", "cube 3D first draw (static page)"), ("tiny", "4-point scatter3d first draw")):
+                    ctx = browser.new_context()
+                    pg = ctx.new_page()
+                    pg.goto(f"http://127.0.0.1:{server.server_port}/{name}.html")
+                    pg.wait_for_function("() => window.Plotly && window.draw")
+                    res[key].append(pg.evaluate("() => window.draw()") / 1e3)
+                    ctx.close()
+        finally:
+            server.shutdown()
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=8)
@@ -352,6 +404,7 @@ def main() -> None:
                             triv.locator(IDLE).wait_for(state="attached"))))
                 res.update(first_render(browser, url_app, url_triv, url_floor, max(3, args.reps // 2)))
                 res.update(page_switch(browser, url_app, max(3, args.reps // 2)))
+                res.update(first_3d_draw(browser, max(3, args.reps // 2)))
                 browser.close()
         finally:
             stop_streamlit(p_app)
@@ -375,6 +428,9 @@ def main() -> None:
           f"{med['charts-only first render'] / med['trivial first render']:.2f}x trivial; the cube page over that "
           f"floor: rerun {med['cube selection drawn'] / med['charts-only selection drawn']:.2f}x, first render "
           f"{med['cube first render'] / med['charts-only first render']:.2f}x")
+    print(f"3D first draw in a static page (Plotly.react + two frames): the cube's figure "
+          f"{med['cube 3D first draw (static page)'] * 1e3:.0f} ms, a 4-point scatter3d "
+          f"{med['4-point scatter3d first draw'] * 1e3:.0f} ms (WebGL start-up in this Chromium)")
 
 
 if __name__ == "__main__":
