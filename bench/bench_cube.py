@@ -62,11 +62,10 @@ from normviz.state import CubeState
 
 @st.cache_resource(max_entries=64)
 def charts(w: int):
-    state = CubeState()
-    state = replace(state, w=w % state.shape[3])
+    state = replace(CubeState(), w=w % CubeState().shape[3])
     spec = spec_of(state)
     x = numbers.data_for(spec, state.data, state.seed)
-    return figures.cube_figure(spec, x), figures.unfolded_figure(spec, x)
+    return figures.cube_figure_dict(spec, x), figures.unfolded_figure_dict(spec, x)  # as the page does
 
 
 cube, flat = charts(v)
@@ -80,12 +79,22 @@ NORM_CYCLE = [("LayerNorm", "layer"), ("InstanceNorm", "instance"), ("BatchNorm"
 TRIVIAL_CYCLE = [("beta", "echo beta"), ("gamma", "echo gamma"), ("delta", "echo delta"), ("alpha", "echo alpha")]
 
 
-def figure_bytes() -> None:
-    """Bytes and build time of each figure the page sends (the ``*_dict`` plotly dicts), and the
-    build time of its go.Figure twin (which the page no longer makes)."""
+def as_sent(fig) -> dict:
+    """``fig`` as live_chart sends it: typed arrays, and plotly's template (a dict has none)."""
     import plotly.io as pio
 
     from app_pages._live_chart import figure_spec
+
+    spec = figure_spec(fig)
+    spec["layout"] = {**spec["layout"], "template": pio.templates["plotly"].to_plotly_json()}
+    return spec
+
+
+def figure_bytes() -> None:
+    """Bytes and build time of each figure as the page sends it (the ``*_dict`` plotly dicts, see
+    :func:`as_sent`), and the build time of its go.Figure twin (which the page no longer makes)."""
+    import plotly.io as pio
+
     from normviz.cube import figures
     from normviz.cube.numbers import CubeSpec, make_data
     from normviz.state import CubeState
@@ -107,9 +116,10 @@ def figure_bytes() -> None:
                             ("small_multiples_figure", "small multiples")):
             args = (spec,) if name == "small_multiples_figure" else (spec, x)
             as_dict, as_figure = getattr(figures, f"{name}_dict"), getattr(figures, name)
-            size = len(pio.json.to_json_plotly(figure_spec(as_dict(*args))).encode())
-            print(f"{label:20s} {title:16s} {size / 1024:7.1f} KB  build + JSON {median_ms(lambda: pio.json.to_json_plotly(figure_spec(as_dict(*args)))):6.1f} ms"
-                  f" (as a go.Figure {median_ms(lambda: pio.json.to_json_plotly(figure_spec(as_figure(*args)))):6.1f} ms)"
+            size = len(pio.json.to_json_plotly(as_sent(as_dict(*args))).encode())
+            sent_ms = median_ms(lambda: pio.json.to_json_plotly(as_sent(as_dict(*args))))
+            figure_ms = median_ms(lambda: pio.json.to_json_plotly(as_sent(as_figure(*args))))
+            print(f"{label:20s} {title:16s} {size / 1024:7.1f} KB  build + JSON {sent_ms:6.1f} ms (as a go.Figure {figure_ms:6.1f} ms)"
                   + ("   (target <= 150 KB)" if name == "cube_figure" and label == "default" else ""))
 
 
@@ -172,7 +182,8 @@ def server_times(reps: int) -> None:
         cube.number_input(key="cube.h").set_value(h)
         cube.number_input(key="cube.w").set_value(w).run()
         res["cube new cell"].append(time.perf_counter() - t0)
-        cube.number_input(key="cube.h").set_value(0)
+        cube.number_input(key="cube.h").set_value(0)  # back (untimed): the next norm rerun sees its usual cell
+        cube.number_input(key="cube.w").set_value((i + 1) % 2).run()
         t0 = time.perf_counter()
         triv.number_input(key="w").set_value(i + 1).run()
         res["trivial"].append(time.perf_counter() - t0)
@@ -306,15 +317,14 @@ def first_3d_draw(browser, reps: int) -> dict:
 
     import plotly.io as pio
 
-    from app_pages._live_chart import BUNDLE, figure_spec
+    from app_pages._live_chart import BUNDLE
     from normviz.cube.figures import cube_figure_dict
     from normviz.cube.numbers import CubeSpec, data_for
 
     spec = CubeSpec()
-    cube = figure_spec(cube_figure_dict(spec, data_for(spec)))
-    cube["layout"]["template"] = pio.templates["plotly"].to_plotly_json()  # as live_chart sends it
-    tiny = {"data": [{"type": "scatter3d", "x": [0, 1, 2, 3], "y": [0, 1, 0, 1], "z": [0, 0, 1, 1], "mode": "markers"}],
-            "layout": {"height": 500, "template": cube["layout"]["template"]}}
+    cube = as_sent(cube_figure_dict(spec, data_for(spec)))
+    tiny = as_sent({"data": [{"type": "scatter3d", "x": [0, 1, 2, 3], "y": [0, 1, 0, 1], "z": [0, 0, 1, 1],
+                              "mode": "markers"}], "layout": {"height": 500}})
     res = {"cube 3D first draw (static page)": [], "4-point scatter3d first draw": []}
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "plotly.js").write_bytes(BUNDLE.read_bytes())
@@ -325,6 +335,7 @@ def first_3d_draw(browser, reps: int) -> dict:
                 "window.draw = async () => { const t0 = performance.now(); await Plotly.react('g', fig.data, fig.layout);"
                 " await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));"
                 " return performance.now() - t0; };</script></body></html>")
+
         class Quiet(http.server.SimpleHTTPRequestHandler):
             def log_message(self, *args) -> None:  # one line per request would bury the results
                 pass

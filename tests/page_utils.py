@@ -1,6 +1,8 @@
 """Opening one page under AppTest, as the page tests do."""
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -29,9 +31,6 @@ def live_chart_elements(at: AppTest) -> list:
 def number_table(at: AppTest, label: str) -> dict[str, list[str]]:
     """The table ``kit.number_table`` drew under ``label``: {row name: [its cells as shown]},
     with the header under the key ``""``."""
-    import html
-    import re
-
     found = [m.value for m in at.markdown if f'aria-label="{html.escape(label)}"' in m.value]
     assert len(found) == 1, f"{len(found)} tables labelled {label!r}"
     rows = re.findall(r"<tr>(.*?)</tr>", found[0])
