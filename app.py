@@ -17,14 +17,15 @@ waits for another thread's import of the same module to finish; plotly's peek do
 import pandas  # noqa: F401  # before any page runs: see below
 import streamlit as st
 
-from app_pages._classroom import copy_link, embedded, present_mode, presenting
+from app_pages._classroom import copy_link, page_alone, present_mode
 from app_pages._live_chart import PRELOAD_CSS, preload_plotly
 
 # An emoji, not a :material/...: icon: Streamlit 1.67 fetches a Material favicon from
 # fonts.gstatic.com (the nav icons come from its bundled font); an emoji becomes a data: URL.
-# Presenting or embedded: the sidebar starts collapsed, so it never shows before the CSS that hides it.
+# Presenting or embedded, the page is alone and makes no sidebar (app_pages/_classroom.py); should a page
+# write to st.sidebar anyway, it starts collapsed, so it never shows before the CSS that hides it.
 st.set_page_config(page_title="normviz", page_icon="🧊", layout="wide",
-                   initial_sidebar_state="collapsed" if presenting() or embedded() else "auto")
+                   initial_sidebar_state="collapsed" if page_alone() else "auto")
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -41,5 +42,6 @@ pages = [
 
 present_mode(extra_css=PRELOAD_CSS)
 preload_plotly()  # plotly.js loads while the page's script runs, not after its charts mount
-st.navigation(pages).run()
-copy_link()
+st.navigation(pages, position="hidden" if page_alone() else "sidebar").run()
+if not page_alone():
+    copy_link()

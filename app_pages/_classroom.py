@@ -4,8 +4,10 @@ Presenter mode is for a projector at 1280×720: no sidebar or toolbar, large typ
 in rem, so the root font size scales the page; plotly's fonts are in px, so views that draw
 for the projector ask :func:`presenting`), side-by-side columns that hold a chart stacked so
 each figure gets the full width, scrolling snapping to one figure per screen. ``?embed=true`` is
-Streamlit's own (no toolbar); we hide the sidebar there too. Both can be combined. ``present`` is kept in the URL by
-``kit.write_url`` (it is how the page is shown, not page state).
+Streamlit's own (no toolbar). In both the page is alone: no navigation and no "link to this view",
+so no sidebar at all (not even the button that opens it, which CSS could hide only once Streamlit's
+lazy HTML renderer had loaded), and a page's controls go to a popover. Both can be combined.
+``present`` is kept in the URL by ``kit.write_url`` (it is how the page is shown, not page state).
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ PAGE_CSS = """
   .katex-display > .katex, .katex-display > .katex > .katex-html { white-space: normal; }
 }
 """
+# A guard: when the page is alone the sidebar is not made at all (see above), unless a page writes
+# to st.sidebar itself.
 NO_SIDEBAR_CSS = """
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stToolbar"],
 [data-testid="stSidebarNav"], [data-testid="stExpandSidebarButton"] { display: none !important; }
@@ -64,6 +68,17 @@ def embedded() -> bool:
     return st.session_state.get("normviz:embedded", False)
 
 
+def page_alone() -> bool:
+    """Presenting or embedded: the page alone, with no sidebar (nor the button that opens it)."""
+    return presenting() or embedded()
+
+
+def controls_panel():
+    """Where a page's controls go: the sidebar, or, when the page is alone, a "Controls" popover
+    in the page (an embedded or projected page has no sidebar, and its controls must stay in reach)."""
+    return st.popover("Controls", icon=":material/tune:") if page_alone() else st.sidebar
+
+
 def present_mode(extra_css: str = "") -> None:
     """Before the page runs: the page's CSS, on every page and run (see ``kit.page_css``).
 
@@ -72,7 +87,7 @@ def present_mode(extra_css: str = "") -> None:
     raw-HTML element, so the browser loads Streamlit's lazy renderer for such elements while the page
     runs, and a page's own CSS (the walkthrough's) applies on arrival.
     """
-    css = [PAGE_CSS, extra_css] + ([NO_SIDEBAR_CSS] if presenting() or embedded() else [])
+    css = [PAGE_CSS, extra_css] + ([NO_SIDEBAR_CSS] if page_alone() else [])
     if presenting():
         css.append(PRESENT_CSS)
     page_css("\n".join(css))

@@ -1,6 +1,7 @@
 """Cube explorer: which values share the selected value's statistics, for every norm.
 
-Thin page: the sidebar controls (``views/cube/controls.py``, built from the registry) -> a
+Thin page: the controls (``views/cube/controls.py``, built from the registry; in the sidebar, or a
+popover when presenting or embedded) -> a
 ``CubeSpec`` -> normviz.cube figures and numbers; the panel under the cube is a view of
 ``views/cube/panels.py``. Every control lives in the URL (normviz.state.CubeState);
 ``?lock=norm,C`` hides controls.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._classroom import controls_panel
 from app_pages._live_chart import live_chart
 from app_pages.kit import explained_errors, formula, latex_lines, set_control, show_locks, show_notices, url_state, write_url
 from app_pages.views.cube import controls, walkthrough
@@ -64,8 +66,8 @@ with st.expander("Not every norm is a set of values with its μ and σ²: what e
 show_notices(P, notices)
 show_locks(state)
 
-with st.sidebar:
-    controls.sidebar(shown)
+with controls_panel():
+    controls.panel(shown)
 
 # -- selection --------------------------------------------------------------------------------
 state = current()

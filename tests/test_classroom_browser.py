@@ -151,6 +151,8 @@ WATCH_SIDEBAR = r"""(() => {
   const look = () => {
     const s = document.querySelector('section[data-testid="stSidebar"]'), r = s?.getBoundingClientRect();
     if (r && r.width > 0 && r.right > 1 && getComputedStyle(s).display !== "none") window.__sidebarShown = true;
+    const open = document.querySelector('[data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]');
+    if (open?.checkVisibility()) window.__sidebarShown = true;
     requestAnimationFrame(look);
   };
   requestAnimationFrame(look);
@@ -191,15 +193,27 @@ def test_the_url_keeps_the_step_on_screen_while_an_earlier_step_syncs(page, app_
 
 @pytest.mark.parametrize("path", list(PAGES))
 def test_embed_works_on_every_page(page, app_url, path):
+    """An embedded page is the page alone: no sidebar and no button to open one, in no frame from the
+    first (CSS could hide them only after Streamlit's lazy HTML renderer had loaded: a flash)."""
     page.add_init_script(WATCH_SIDEBAR)
     goto(page, f"{app_url}/{path}?embed=true")
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    if sidebar.count():  # the hiding style arrives with the script run's first elements
-        sidebar.first.wait_for(state="hidden", timeout=20000)
-    assert page.locator('[data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"]') \
-        .filter(visible=True).count() == 0
     page.locator("h1", has_text=PAGES[path]).first.wait_for(timeout=60000)
-    assert not page.evaluate("() => window.__sidebarShown")  # not even before the page's CSS arrived
+    wait_for_app(page)
+    assert page.locator('[data-testid="stSidebar"]').count() == 0
+    assert not page.evaluate("() => window.__sidebarShown")
+    assert_no_exception(page)
+
+
+def test_an_embedded_cube_keeps_its_controls_in_a_popover(page, app_url):
+    goto(page, f"{app_url}/cube?embed=true&norm=layer")
+    page.get_by_test_id("stPopover").get_by_role("button", name="Controls").click()
+    panel = page.get_by_test_id("stPopoverBody")
+    panel.get_by_test_id("stSelectbox").filter(has_text="Norm").click()
+    page.get_by_role("option", name="InstanceNorm", exact=True).click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('norm') === 'instance'", timeout=30000)
+    wait_for_app(page)
+    assert page.locator("strong", has_text="InstanceNorm pools").first.is_visible()  # the cube's sentence
+    assert page.locator('[data-testid="stSidebar"]').count() == 0  # a rerun keeps the page alone
     assert_no_exception(page)
 
 

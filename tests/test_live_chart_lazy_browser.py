@@ -84,7 +84,9 @@ def test_every_page_loads_plotly_before_its_charts_need_it(page, app_url):
     goto(page, app_url)
     page.wait_for_function("() => typeof window.Plotly?.react === 'function'", timeout=30000)
     assert page.locator(".live-chart").count() == 0
-    assert page.locator(f".st-key-{PRELOAD_KEY}").evaluate("e => getComputedStyle(e).display") == "none"
+    # Its CSS comes with Streamlit's lazy HTML renderer, which may load after plotly.js has.
+    page.wait_for_function("k => getComputedStyle(document.querySelector(`.st-key-${k}`)).display === 'none'",
+                           arg=PRELOAD_KEY, timeout=30000)
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Cube").click()
     wait_drawn(page, "cube.cube3d")
     wait_for_app(page)

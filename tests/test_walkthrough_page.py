@@ -150,10 +150,11 @@ def test_presenter_mode_and_the_link_to_this_view():
     at.run()
     assert not at.exception, at.exception
     assert any("font-size: 22px" in css for css in page_styles(at))
-    codes = [c.value for c in at.code]
-    assert any(c.endswith("present=1") for c in codes) and any(c.endswith("embed=true") for c in codes)
+    assert not at.sidebar.children and not at.code  # the page alone: no sidebar, no link to copy
     at = AppTest.from_file("../app.py", default_timeout=60).run()
     assert not any("font-size: 22px" in css for css in page_styles(at))
+    codes = [c.value for c in at.sidebar.code]
+    assert any(c.endswith("present=1") for c in codes) and any(c.endswith("embed=true") for c in codes)
 
 
 def test_a_locked_step_is_shown_without_step_controls():

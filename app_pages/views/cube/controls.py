@@ -120,8 +120,9 @@ def _simplex_control(name: str, p, shown) -> None:
         st.caption(f"used as {p.label.split(' (')[0]}: " + ", ".join(f"{lab} {v:.2f}" for lab, v in zip(PARTS, probs)))
 
 
-def sidebar(shown) -> None:
-    """Every control of the page, in the sidebar."""
+def panel(shown) -> None:
+    """Every control of the page, in the sidebar (a "Controls" popover when the page is alone:
+    ``_classroom.controls_panel``)."""
     ss = st.session_state
     ss.pop(k("sn_mode_drawn"), None)
     st.header("Controls")
