@@ -76,7 +76,10 @@ def page_alone() -> bool:
 def controls_panel():
     """Where a page's controls go: the sidebar, or, when the page is alone, a "Controls" popover
     in the page (an embedded or projected page has no sidebar, and its controls must stay in reach)."""
-    return st.popover("Controls", icon=":material/tune:") if page_alone() else st.sidebar
+    if page_alone():
+        return st.popover("Controls", icon=":material/tune:")  # its button is the title
+    st.sidebar.header("Controls")
+    return st.sidebar
 
 
 def present_mode(extra_css: str = "") -> None:

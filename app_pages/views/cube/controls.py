@@ -125,7 +125,6 @@ def panel(shown) -> None:
     ``_classroom.controls_panel``)."""
     ss = st.session_state
     ss.pop(k("sn_mode_drawn"), None)
-    st.header("Controls")
     if shown("norm"):
         st.selectbox("Norm", list(NORMS), key=k("norm"), format_func=lambda key: NORMS[key].name,
                      help="Every norm of normviz's registry.")
