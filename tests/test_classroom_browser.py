@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 from browser_utils import assert_no_exception, draw_every_chart, goto, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -42,8 +43,12 @@ ON_SCREEN = r"""() => {
 }"""
 
 
+def query_of(url: str) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(url).query).items()}
+
+
 def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+    return query_of(page.url)
 
 
 def wait_step(page, n: int, of: int) -> None:
@@ -215,6 +220,32 @@ def test_an_embedded_cube_keeps_its_controls_in_a_popover(page, app_url):
     assert page.locator("strong", has_text="InstanceNorm pools").first.is_visible()  # the cube's sentence
     assert page.locator('[data-testid="stSidebar"]').count() == 0  # a rerun keeps the page alone
     assert_no_exception(page)
+
+
+def test_the_offered_embed_link_works_in_a_course_pages_iframe(page, app_url):
+    """The embed link from "Link to this view", in an iframe of another page: the cube renders there
+    alone, draws its charts, and a click in the unfolded view selects a cell."""
+    goto(page, f"{app_url}/cube?norm=layer")
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Link to this view").click()
+    link = page.get_by_test_id("stPopoverBody").get_by_test_id("stCode").nth(2).inner_text().strip()
+    assert link.startswith(f"{app_url}/cube?") and query_of(link) == {"norm": "layer", "embed": "true"}
+    page.set_content(f'<h2>Lesson 3</h2><iframe title="normviz cube" src="{link}" width="1000" height="800"></iframe>')
+    frame = page.frame_locator("iframe")
+    frame.locator("h1", has_text="Cube explorer").wait_for(timeout=60000)
+    selected_n = frame.get_by_label("selected n")
+    assert selected_n.input_value() == "0"
+    not_pooled = frame.locator(".live-chart[tabindex] g.trace.scatter").nth(1).locator("path.point").last
+    for attempt in range(5):  # plotly binds its click handler only after the chart's first draw
+        not_pooled.click(force=True)  # LayerNorm pools sample 0: the last cell not pooled is in sample 1
+        try:
+            expect(selected_n).to_have_value("1", timeout=8000)
+            break
+        except AssertionError:
+            if attempt == 4:
+                raise
+    assert frame.locator('[data-testid="stSidebar"]').count() == 0
+    assert frame.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "embed_in_iframe", full_page=False)
 
 
 def test_presenter_mode_at_1280x720(browser, app_url):
