@@ -29,8 +29,9 @@ def test_every_declared_page_is_scanned():
 
 
 @pytest.mark.browser
-# and the open walkthrough's step bar, and the AdaIN tab's tables (scroll boxes on a phone)
-@pytest.mark.parametrize("path", PAGES + ["cube?norm=group&step=3", "image_lab?view=style"])
+# and the open walkthrough's step bar, the AdaIN tab's tables (scroll boxes on a phone), and the
+# cube alone (presenting, embedded: its controls in a popover)
+@pytest.mark.parametrize("path", PAGES + ["cube?norm=group&step=3", "image_lab?view=style", "cube?present=1&embed=true"])
 def test_axe_finds_no_serious_or_critical_violation(page, app_url, path):
     from axe_playwright_python.sync_playwright import Axe
 
