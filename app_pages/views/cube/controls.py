@@ -1,4 +1,4 @@
-"""Cube explorer: the sidebar controls, and the widgets <-> state glue.
+"""Cube explorer: the controls (sidebar or popover), and the widgets <-> state glue.
 
 The controls of a norm's parameters come from the registry (``NormSpec.params``): a divisor of C
 or N is a select box, a gate a slider (per channel if asked), a probability triple three inputs,
