@@ -40,8 +40,11 @@ pages = [
     st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:", url_path="lessons"),
 ]
 
-present_mode(extra_css=PRELOAD_CSS)
-preload_plotly()  # plotly.js loads while the page's script runs, not after its charts mount
+# Both draw nothing, but until Streamlit's lazy HTML renderer applies their CSS they took 96 px above
+# the title, which then jumped up on every first load; in a box 1 px high the title never moves.
+with st.container(key="normviz-head", height=1, border=False, gap=None):
+    present_mode(extra_css=PRELOAD_CSS)
+    preload_plotly()  # plotly.js loads while the page's script runs, not after its charts mount
 st.navigation(pages, position="hidden" if page_alone() else "sidebar").run()
 if not page_alone():
     copy_link()

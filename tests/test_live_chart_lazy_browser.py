@@ -1,7 +1,8 @@
 """live_chart draws a chart only when it is on or near the screen (live_chart.js): one far below the
 fold or in a closed expander is drawn when it comes near, with the newest figure; reruns do not
 redraw it while it is away; printing draws every chart. Demo app: tests/apps/lazy_chart_demo.py.
-And plotly.js is loaded by every page before a chart needs it (preload_plotly, in the real app)."""
+And plotly.js is loaded by every page before a chart needs it (preload_plotly, in the real app),
+without moving the page's title."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -96,3 +97,30 @@ def test_every_page_loads_plotly_before_its_charts_need_it(page, app_url):
 
 def wait_drawn(page, key: str) -> None:
     page.wait_for_function("k => window.__liveCharts?.get(k)?.querySelector('.main-svg')", arg=key, timeout=30000)
+
+
+# From the title's first paint: its distinct tops on screen, one per frame that moved it.
+WATCH_TITLE = r"""(() => {
+  window.__titleTops = [];
+  const look = () => {
+    const top = document.querySelector('h1')?.getBoundingClientRect().top;
+    if (top !== undefined && window.__titleTops.at(-1) !== Math.round(top)) window.__titleTops.push(Math.round(top));
+    requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();"""
+
+
+@pytest.mark.parametrize("path", ["", "cube"])
+def test_the_title_stays_put_while_the_page_css_and_preloader_arrive(page, app_url, path):
+    """The page's CSS and the preloader come first and draw nothing, but Streamlit draws them only
+    once its lazy HTML renderer has loaded: in the page's flow they pushed the title down by 96 px
+    and it jumped up ~0.2 s after it was drawn (every first load)."""
+    page.add_init_script(WATCH_TITLE)
+    goto(page, f"{app_url}/{path}")
+    page.wait_for_function("() => typeof window.Plotly?.react === 'function'", timeout=30000)
+    page.wait_for_function("k => getComputedStyle(document.querySelector(`.st-key-${k}`)).display === 'none'",
+                           arg=PRELOAD_KEY, timeout=30000)
+    page.wait_for_timeout(300)
+    tops = page.evaluate("() => window.__titleTops")
+    assert len(tops) == 1, f"the title moved: tops {tops} px"
