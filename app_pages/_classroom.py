@@ -7,7 +7,8 @@ each figure gets the full width, scrolling snapping to one figure per screen. ``
 Streamlit's own (no toolbar). In both the page is alone: no navigation and no "link to this view",
 so no sidebar at all (not even the button that opens it, which CSS could hide only once Streamlit's
 lazy HTML renderer had loaded), and a page's controls go to a popover. Both can be combined.
-``present`` is kept in the URL by ``kit.write_url`` (it is how the page is shown, not page state).
+Both last the session (a page switch drops the query string); ``present`` is kept in the URL by
+``kit.write_url`` and put back after a page switch (it is how the page is shown, not page state).
 """
 from __future__ import annotations
 
@@ -48,7 +49,13 @@ header[data-testid="stHeader"] { display: none; }
 
 
 def presenting() -> bool:
-    return str(st.query_params.get("present", "")).lower() in ("1", "true", "yes", "on")
+    """``?present=1``, kept for the session: a link to another page (the home page's cards) opens it
+    with no query string, and the projector should not drop out of presenter mode. ``?present=0``
+    leaves it."""
+    value = st.query_params.get("present")
+    if value is not None:
+        st.session_state["normviz:presenting"] = str(value).lower() in ("1", "true", "yes", "on")
+    return st.session_state.get("normviz:presenting", False)
 
 
 def embedded() -> bool:
@@ -93,6 +100,8 @@ def present_mode(extra_css: str = "") -> None:
     css = [PAGE_CSS, extra_css] + ([NO_SIDEBAR_CSS] if page_alone() else [])
     if presenting():
         css.append(PRESENT_CSS)
+        if "present" not in st.query_params:  # after a page switch: a reload or copied link keeps it
+            st.query_params["present"] = "1"
     page_css("\n".join(css))
 
 

@@ -248,6 +248,19 @@ def test_the_offered_embed_link_works_in_a_course_pages_iframe(page, app_url):
     screenshot(page, "embed_in_iframe", full_page=False)
 
 
+def test_presenter_mode_follows_a_link_to_another_page(page, app_url):
+    """The home page's cards link to pages with no query string: the projector stays in presenter
+    mode, and the URL gets present=1 back (a reload keeps it)."""
+    page.add_init_script(WATCH_SIDEBAR)
+    goto(page, f"{app_url}/?present=1")
+    page.get_by_text("Open Cube").first.click()
+    page.locator("h1", has_text="Cube explorer").first.wait_for(timeout=60000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('present') === '1'", timeout=30000)
+    wait_for_app(page)
+    assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "22px"
+    assert not page.evaluate("() => window.__sidebarShown")
+
+
 def test_presenter_mode_at_1280x720(browser, app_url):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.add_init_script(WATCH_SIDEBAR)

@@ -157,6 +157,19 @@ def test_presenter_mode_and_the_link_to_this_view():
     assert any(c.endswith("present=1") for c in codes) and any(c.endswith("embed=true") for c in codes)
 
 
+def test_presenter_mode_lasts_the_session_across_a_page_switch():
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    at.query_params.clear()  # a page link opens the next page with no query string
+    at.switch_page("app_pages/cube.py").run()
+    assert not at.exception, at.exception
+    assert any("font-size: 22px" in css for css in page_styles(at)) and at.query_params["present"] == "1"
+    at.query_params["present"] = "0"
+    at.run()
+    assert not any("font-size: 22px" in css for css in page_styles(at))
+
+
 def test_a_locked_step_is_shown_without_step_controls():
     at = open_page(norm="layer", step=4, lock="step")
     assert heading(at).startswith("**Step 4 of 7: The variance σ²**")
