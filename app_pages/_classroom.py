@@ -93,7 +93,8 @@ def present_mode(extra_css: str = "") -> None:
     """Before the page runs: the page's CSS, on every page and run (see ``kit.page_css``).
 
     Formulas that wrap on a phone, everywhere; no sidebar when presenting or embedded; the
-    presenter's styles when presenting; ``extra_css`` (the entry point's own). It is the run's first
+    presenter's styles when presenting (and ``present=1`` back in the URL after a page switch, see
+    :func:`presenting`); ``extra_css`` (the entry point's own). It is the run's first
     raw-HTML element, so the browser loads Streamlit's lazy renderer for such elements while the page
     runs, and a page's own CSS (the walkthrough's) applies on arrival.
     """

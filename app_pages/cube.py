@@ -1,10 +1,9 @@
 """Cube explorer: which values share the selected value's statistics, for every norm.
 
 Thin page: the controls (``views/cube/controls.py``, built from the registry; in the sidebar, or a
-popover when presenting or embedded) -> a
-``CubeSpec`` -> normviz.cube figures and numbers; the panel under the cube is a view of
-``views/cube/panels.py``. Every control lives in the URL (normviz.state.CubeState);
-``?lock=norm,C`` hides controls.
+popover when presenting or embedded) -> a ``CubeSpec`` -> normviz.cube figures and numbers; the
+panel under the cube is a view of ``views/cube/panels.py``. Every control lives in the URL
+(normviz.state.CubeState); ``?lock=norm,C`` hides controls.
 """
 from __future__ import annotations
 
